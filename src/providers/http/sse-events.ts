@@ -1,0 +1,85 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { GatewayError } from '../../core/errors.js';
+import type { StreamEvent } from '../types.js';
+
+export interface SseJsonOptions {
+  /** Called for every failure while reading, to turn it into a GatewayError (abort reasons, timeouts). */
+  readonly failure: (error: unknown) => GatewayError;
+  /** True when the event means the answer is complete (e.g. a finish_reason), so an end without `[DONE]` is fine. */
+  readonly isFinal: (value: unknown) => boolean;
+}
+
+/**
+ * Reads an upstream `text/event-stream` body as JSON events, one network chunk at a time: nothing
+ * is buffered beyond the event being read, and the next chunk is pulled only when the consumer
+ * asks for the next event, so a slow client slows the upstream (backpressure).
+ *
+ * `data: [DONE]` ends the stream. An `{"error": …}` event becomes a thrown upstream error. A body
+ * that ends before `[DONE]` and before any final event was cut off, and is an error too.
+ */
+export async function* sseJsonEvents<T>(
+  body: AsyncIterable<Buffer | Uint8Array>,
+  options: SseJsonOptions,
+): AsyncGenerator<StreamEvent<T>> {
+  const decoder = new TextDecoder();
+  let pending: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => void pending.push(event) });
+  let done = false;
+  let sawFinal = false;
+  try {
+    // After `[DONE]` the rest of the body is still read (it is normally empty) so that the
+    // connection ends cleanly and stays in the keep-alive pool.
+    for await (const chunk of body) {
+      if (done) continue;
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (pending.length === 0) continue;
+      const events = pending;
+      pending = [];
+      for (const event of events) {
+        const raw = event.data;
+        if (raw === '[DONE]') {
+          done = true;
+          break;
+        }
+        if (raw.length === 0) continue;
+        const value = parseEvent(raw);
+        if (!sawFinal && options.isFinal(value)) sawFinal = true;
+        yield { value: value as T, raw };
+      }
+    }
+  } catch (error) {
+    throw options.failure(error);
+  } finally {
+    // Reached early only when the consumer stopped (client gone) or reading failed.
+    destroyBody(body);
+  }
+  if (!done && !sawFinal) {
+    throw new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
+  }
+}
+
+function parseEvent(raw: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new GatewayError('upstream_bad_response', { message: 'The upstream sent a stream event that is not JSON.' });
+  }
+  if (value !== null && typeof value === 'object' && 'error' in value) {
+    const inner = (value as { error: unknown }).error;
+    const message =
+      inner !== null && typeof inner === 'object' && typeof (inner as { message?: unknown }).message === 'string'
+        ? (inner as { message: string }).message
+        : typeof inner === 'string'
+          ? inner
+          : 'The upstream reported an error in its stream.';
+    throw new GatewayError('upstream_error', { message });
+  }
+  return value;
+}
+
+/** Stops reading an upstream body we no longer need, so its connection is freed or closed. */
+function destroyBody(body: unknown): void {
+  const destroy = (body as { destroy?: () => void }).destroy;
+  if (typeof destroy === 'function') destroy.call(body);
+}

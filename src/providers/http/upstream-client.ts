@@ -1,0 +1,113 @@
+import { Pool, type Dispatcher } from 'undici';
+import { GatewayError } from '../../core/errors.js';
+import type { Timeouts } from '../../config/deployment-base.js';
+import type { UpstreamCall } from '../types.js';
+import { upstreamStatusError } from './upstream-errors.js';
+import { mapTransportError } from './transport-errors.js';
+
+export interface UpstreamClientOptions {
+  readonly baseUrl: string;
+  readonly timeouts: Timeouts;
+  /** Most connections kept open to this upstream. */
+  readonly connections: number;
+  /** Values that must never reach a client or a log (e.g. the upstream key), scrubbed from upstream errors. */
+  readonly secrets: readonly string[];
+}
+
+export interface UpstreamRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path below the base URL, starting with '/'. */
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/**
+ * One keep-alive connection pool to one upstream origin, with the deployment's timeouts.
+ * Knows HTTP and how transport failures and error statuses become GatewayErrors; knows nothing
+ * of any provider's auth or body format (those live in the provider's folder).
+ */
+export class UpstreamClient {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly timeouts: Timeouts;
+  private readonly secrets: readonly string[];
+
+  constructor(options: UpstreamClientOptions) {
+    const url = new URL(options.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.timeouts = options.timeouts;
+    this.secrets = options.secrets.filter((secret) => secret.length > 0);
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      connect: { timeout: options.timeouts.connect_ms },
+      headersTimeout: options.timeouts.first_byte_ms,
+      bodyTimeout: options.timeouts.idle_ms,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** Sends the request; resolves with a 2xx response whose body is still to be read. */
+  async send(request: UpstreamRequest, call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        method: request.method,
+        path: this.basePath + request.path,
+        headers: request.headers,
+        body: request.body,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw this.failure(error, call);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    let text = '';
+    try {
+      text = await readLimited(response.body, 64 * 1024);
+    } catch (error) {
+      throw this.failure(error, call);
+    }
+    throw upstreamStatusError(response.statusCode, response.headers, text, this.secrets);
+  }
+
+  /** Reads a whole 2xx JSON body. */
+  async readJson<T>(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<{ value: T; raw: string }> {
+    let raw: string;
+    try {
+      raw = await response.body.text();
+    } catch (error) {
+      throw this.failure(error, call);
+    }
+    try {
+      return { value: JSON.parse(raw) as T, raw };
+    } catch {
+      throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with a body that is not JSON.' });
+    }
+  }
+
+  /** Turns whatever interrupted a call into a GatewayError, preferring the abort reason. */
+  failure(error: unknown, call: UpstreamCall): GatewayError {
+    if (call.signal.aborted) {
+      const reason: unknown = call.signal.reason;
+      if (reason instanceof GatewayError) return reason;
+      return new GatewayError('client_closed_request');
+    }
+    if (error instanceof GatewayError) return error;
+    return mapTransportError(error, this.timeouts);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}

@@ -1,0 +1,115 @@
+import type { ChatChunk, ChatRequest, ChatResponse, CompletionsRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.js';
+import type { Timeouts } from '../../config/deployment-base.js';
+import { UpstreamClient } from '../http/upstream-client.js';
+import { sseJsonEvents } from '../http/sse-events.js';
+import type { CompletionObject, EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
+
+export interface OpenAiWireSettings {
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly apiKey: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly connections: number;
+  readonly streamUsage: boolean;
+  readonly timeouts: Timeouts;
+}
+
+type WithModel = { model: string; stream?: boolean | null; stream_options?: Record<string, unknown> | null };
+
+/**
+ * Talks to any server that speaks OpenAI's HTTP API (OpenAI itself, vLLM, SGLang, TGI,
+ * llama.cpp, Ollama's /v1, LM Studio). The canonical types are OpenAI's shape, so requests go
+ * out as they came in, with the upstream's model id, and answers come back untouched.
+ */
+export class OpenAiWireAdapter implements ProviderAdapter {
+  private readonly client: UpstreamClient;
+  private readonly baseHeaders: Readonly<Record<string, string>>;
+
+  constructor(private readonly settings: OpenAiWireSettings) {
+    this.client = new UpstreamClient({
+      baseUrl: settings.baseUrl,
+      timeouts: settings.timeouts,
+      connections: settings.connections,
+      secrets: [settings.apiKey],
+    });
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...settings.headers };
+    if (settings.apiKey.length > 0) headers.authorization = `Bearer ${settings.apiKey}`;
+    this.baseHeaders = headers;
+  }
+
+  async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
+    return this.postJson<ChatResponse>('/chat/completions', this.nonStreaming(request), call);
+  }
+
+  async chatStream(request: ChatRequest, call: UpstreamCall): Promise<EventStream<ChatChunk>> {
+    return this.postStream<ChatChunk>('/chat/completions', this.streaming(request), call);
+  }
+
+  async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<Parsed<EmbeddingsResponse>> {
+    return this.postJson<EmbeddingsResponse>('/embeddings', this.withModel(request), call);
+  }
+
+  async completions(request: CompletionsRequest, call: UpstreamCall): Promise<Parsed<CompletionObject>> {
+    return this.postJson<CompletionObject>('/completions', this.nonStreaming(request), call);
+  }
+
+  async completionsStream(request: CompletionsRequest, call: UpstreamCall): Promise<EventStream<CompletionObject>> {
+    return this.postStream<CompletionObject>('/completions', this.streaming(request), call);
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private headersFor(call: UpstreamCall): Record<string, string> {
+    return { ...this.baseHeaders, ...call.forwardHeaders, 'x-request-id': call.requestId };
+  }
+
+  private withModel<T extends { model: string }>(request: T): T {
+    return request.model === this.settings.model ? request : { ...request, model: this.settings.model };
+  }
+
+  private nonStreaming<T extends WithModel>(request: T): T {
+    return { ...request, model: this.settings.model, stream: false };
+  }
+
+  /** Streams, and asks for the usage chunk so that the gateway always learns what was used. */
+  private streaming<T extends WithModel>(request: T): T {
+    if (!this.settings.streamUsage) return { ...request, model: this.settings.model, stream: true };
+    return {
+      ...request,
+      model: this.settings.model,
+      stream: true,
+      stream_options: { ...request.stream_options, include_usage: true },
+    };
+  }
+
+  private async postJson<T>(path: string, body: object, call: UpstreamCall): Promise<Parsed<T>> {
+    const response = await this.client.send(
+      { method: 'POST', path, headers: this.headersFor(call), body: JSON.stringify(body) },
+      call,
+    );
+    return this.client.readJson<T>(response, call);
+  }
+
+  private async postStream<T>(path: string, body: object, call: UpstreamCall): Promise<EventStream<T>> {
+    const headers = this.headersFor(call);
+    headers.accept = 'text/event-stream';
+    const response = await this.client.send({ method: 'POST', path, headers, body: JSON.stringify(body) }, call);
+    return sseJsonEvents<T>(response.body, {
+      failure: (error) => this.client.failure(error, call),
+      isFinal: hasFinishOrUsage,
+    });
+  }
+}
+
+/** A chunk that closes the answer: a finish_reason on a choice, or the usage chunk. */
+function hasFinishOrUsage(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const chunk = value as { usage?: unknown; choices?: { finish_reason?: unknown }[] };
+  if (chunk.usage !== undefined && chunk.usage !== null) return true;
+  const choices = chunk.choices;
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices) if (choice?.finish_reason != null) return true;
+  return false;
+}

@@ -1,0 +1,45 @@
+import type { ChatField, FieldHandling } from '../../core/types.js';
+
+/**
+ * OpenAI-wire upstreams receive every field as the client sent it; only the model id and the
+ * streaming switches are set by the gateway. A server that does not know a field answers for it.
+ */
+export const OPENAI_WIRE_CHAT_FIELDS = {
+  model: 'mapped',
+  messages: 'pass',
+  audio: 'pass',
+  frequency_penalty: 'pass',
+  function_call: 'pass',
+  functions: 'pass',
+  logit_bias: 'pass',
+  logprobs: 'pass',
+  max_completion_tokens: 'pass',
+  max_tokens: 'pass',
+  metadata: 'pass',
+  modalities: 'pass',
+  moderation: 'pass',
+  n: 'pass',
+  parallel_tool_calls: 'pass',
+  prediction: 'pass',
+  presence_penalty: 'pass',
+  prompt_cache_key: 'pass',
+  prompt_cache_options: 'pass',
+  prompt_cache_retention: 'pass',
+  reasoning_effort: 'pass',
+  response_format: 'pass',
+  safety_identifier: 'pass',
+  seed: 'pass',
+  service_tier: 'pass',
+  stop: 'pass',
+  store: 'pass',
+  stream: 'mapped',
+  stream_options: 'mapped',
+  temperature: 'pass',
+  tool_choice: 'pass',
+  tools: 'pass',
+  top_logprobs: 'pass',
+  top_p: 'pass',
+  user: 'pass',
+  verbosity: 'pass',
+  web_search_options: 'pass',
+} as const satisfies Record<ChatField, FieldHandling>;
