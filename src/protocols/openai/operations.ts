@@ -1,0 +1,66 @@
+import type { ChatRequest, CompletionsRequest, EmbeddingsRequest, Usage } from '../../core/types.js';
+import type { ProviderAdapter, UpstreamCall } from '../../providers/types.js';
+import type { RequestContext, UpstreamResult } from '../../server/request-context.js';
+import { optionalBoolean, requireEmbeddingInput, requireMessages, requireModel, requireObject, requirePrompt, wantsStreamUsage } from './validate.js';
+
+/**
+ * One kind of model call of OpenAI's API: how its body is checked, whether an adapter offers
+ * it, and how the adapter is asked. The stages that route and answer are the same for all.
+ */
+export interface Operation {
+  readonly name: 'chat' | 'completions' | 'embeddings';
+  /** Checks the parsed body and notes model and streaming on the context. */
+  parse(ctx: RequestContext): void;
+  supportedBy(adapter: ProviderAdapter): boolean;
+  call(adapter: ProviderAdapter, ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResult>;
+}
+
+function parseStreaming(ctx: RequestContext, check: (body: Record<string, unknown>) => void): void {
+  const body = requireObject(ctx.body);
+  ctx.model = requireModel(body);
+  check(body);
+  ctx.stream = optionalBoolean(body, 'stream');
+  ctx.clientWantsUsage = ctx.stream && wantsStreamUsage(body);
+}
+
+export const chatOperation: Operation = {
+  name: 'chat',
+  parse: (ctx) => parseStreaming(ctx, requireMessages),
+  supportedBy: () => true,
+  async call(adapter, ctx, call) {
+    const request = ctx.body as ChatRequest;
+    if (ctx.stream) return { kind: 'stream', events: await adapter.chatStream(request, call) };
+    return { kind: 'json', parsed: await adapter.chat(request, call) };
+  },
+};
+
+export const completionsOperation: Operation = {
+  name: 'completions',
+  parse: (ctx) => parseStreaming(ctx, requirePrompt),
+  supportedBy: (adapter) => adapter.completions !== undefined && adapter.completionsStream !== undefined,
+  async call(adapter, ctx, call) {
+    const request = ctx.body as CompletionsRequest;
+    if (ctx.stream) return { kind: 'stream', events: await adapter.completionsStream!(request, call) };
+    return { kind: 'json', parsed: await adapter.completions!(request, call) };
+  },
+};
+
+export const embeddingsOperation: Operation = {
+  name: 'embeddings',
+  parse(ctx) {
+    const body = requireObject(ctx.body);
+    ctx.model = requireModel(body);
+    requireEmbeddingInput(body);
+  },
+  supportedBy: (adapter) => adapter.embeddings !== undefined,
+  async call(adapter, ctx, call) {
+    return { kind: 'json', parsed: await adapter.embeddings!(ctx.body as EmbeddingsRequest, call) };
+  },
+};
+
+/** The usage an OpenAI-shaped answer or chunk reports, if any. */
+export function usageOf(value: unknown): Usage | null {
+  if (value === null || typeof value !== 'object') return null;
+  const usage = (value as { usage?: unknown }).usage;
+  return usage !== null && typeof usage === 'object' ? (usage as Usage) : null;
+}

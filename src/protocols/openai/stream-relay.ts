@@ -1,0 +1,64 @@
+import { toGatewayError } from '../../core/errors.js';
+import type { EventStream } from '../../providers/types.js';
+import type { RequestContext } from '../../server/request-context.js';
+import { openAiErrorBody } from './errors.js';
+import { usageOf } from './operations.js';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * Sends a started upstream stream to the client as OpenAI server-sent events, one event per
+ * write, waiting for the socket to drain before pulling the next (backpressure up to the
+ * upstream). The usage chunk is kept for accounting and shown only to a client that asked for
+ * it. A failure after the first byte ends the stream with an `{"error": …}` event, never a hang.
+ */
+export async function relayOpenAiStream(ctx: RequestContext, events: EventStream<unknown>): Promise<void> {
+  const res = ctx.res;
+  ctx.status = 200;
+  res.writeHead(200, SSE_HEADERS);
+  try {
+    for await (const event of events) {
+      const chunk = event.value as { usage?: unknown; choices?: unknown[] };
+      let text = event.raw;
+      if (chunk.usage !== undefined) {
+        const usage = usageOf(chunk);
+        if (usage !== null) ctx.usage = usage;
+        if (!ctx.clientWantsUsage) {
+          if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) continue;
+          delete chunk.usage;
+          text = null;
+        }
+      }
+      if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
+      if (!res.write(`data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);
+    }
+    res.end('data: [DONE]\n\n');
+  } catch (thrown) {
+    const error = toGatewayError(thrown);
+    ctx.error = error;
+    if (error.code === 'client_closed_request' || res.destroyed) return;
+    res.end(`data: ${openAiErrorBody(error)}\n\n`);
+  }
+}
+
+/** Resolves when the client can take more, or when the request is aborted (client gone, timeout). */
+function drained(ctx: RequestContext): Promise<void> {
+  const { res, abort } = ctx;
+  if (abort.signal.aborted) return Promise.reject(abort.signal.reason);
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      abort.signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      res.off('drain', onDrain);
+      reject(abort.signal.reason);
+    };
+    res.once('drain', onDrain);
+    abort.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,52 @@
+import type { Config } from '../config/schema.js';
+import { deploymentName } from '../config/schema.js';
+import { PROVIDERS } from '../providers/index.js';
+import type { ProviderModule } from '../providers/types.js';
+import { Deployment } from './deployment.js';
+import { ModelAlias } from './model-alias.js';
+
+/** Every alias of a config with its live deployments; built once per config (re)load. */
+export class RouteTable {
+  private constructor(
+    readonly aliases: ReadonlyMap<string, ModelAlias>,
+    /** Warnings worth logging at load: deployments that cannot be used. */
+    readonly warnings: readonly string[],
+  ) {}
+
+  static build(config: Config): RouteTable {
+    const aliases = new Map<string, ModelAlias>();
+    const warnings: string[] = [];
+    for (const model of config.models) {
+      const deployments: Deployment[] = [];
+      const unusable: string[] = [];
+      model.deployments.forEach((settings, index) => {
+        const name = deploymentName(model.name, index, settings);
+        // The config schema is a union over PROVIDERS keyed by `provider`, so the module and the settings match.
+        const provider = PROVIDERS[settings.provider] as ProviderModule;
+        const reason = provider.unusableReason(settings);
+        if (reason !== null) {
+          unusable.push(`${name}: ${reason}`);
+          warnings.push(`deployment ${name} of model ${model.name} is not used: ${reason}`);
+          return;
+        }
+        const adapter = provider.create(settings, { deploymentName: name, timeouts: settings.timeouts });
+        deployments.push(
+          new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFields),
+        );
+      });
+      aliases.set(model.name, new ModelAlias(model.name, deployments, unusable));
+    }
+    return new RouteTable(aliases, warnings);
+  }
+
+  get(alias: string): ModelAlias | undefined {
+    return this.aliases.get(alias);
+  }
+
+  /** Closes every deployment's connections once their in-flight calls are done. */
+  async close(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const alias of this.aliases.values()) for (const deployment of alias.deployments) closing.push(deployment.adapter.close());
+    await Promise.allSettled(closing);
+  }
+}

@@ -1,0 +1,46 @@
+import type { Logger } from '../telemetry/logger.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { RequestContext } from './request-context.js';
+
+/**
+ * The end of every request: metrics and one log line (id, alias, deployment, status, latency,
+ * tokens). No prompt, no completion, no key is ever part of it. Runs after the answer is sent.
+ */
+export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, logger: Logger): void {
+  const durationMs = ctx.elapsedMs();
+  if (ctx.status === 0) ctx.status = ctx.error?.code === 'client_closed_request' ? 499 : ctx.res.statusCode;
+  const alias = ctx.alias?.name ?? '';
+  const deployment = ctx.deployment?.name ?? '';
+  const status = ctx.status;
+  metrics.requests.inc({ endpoint: ctx.endpoint, alias, deployment, status });
+  metrics.duration.observe({ endpoint: ctx.endpoint, alias, deployment }, durationMs / 1000);
+  if (ctx.ttftMs !== null) metrics.timeToFirstToken.observe({ alias, deployment }, ctx.ttftMs / 1000);
+  const error = ctx.error;
+  if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
+    metrics.upstreamErrors.inc({ deployment, code: error.code });
+  }
+  const usage = ctx.usage;
+  if (usage !== null) {
+    metrics.tokens.inc({ alias, deployment, kind: 'prompt' }, usage.prompt_tokens ?? 0);
+    metrics.tokens.inc({ alias, deployment, kind: 'completion' }, usage.completion_tokens ?? 0);
+  }
+  const level = error === null ? 'info' : error.level;
+  logger[level](
+    {
+      request_id: ctx.id,
+      endpoint: ctx.endpoint,
+      alias: alias || undefined,
+      deployment: deployment || undefined,
+      status,
+      stream: ctx.stream,
+      latency_ms: Math.round(durationMs * 100) / 100,
+      ttft_ms: ctx.ttftMs === null ? undefined : Math.round(ctx.ttftMs * 100) / 100,
+      prompt_tokens: usage?.prompt_tokens,
+      completion_tokens: usage?.completion_tokens,
+      error_code: error?.code,
+      error_message: error === null || error.code === 'internal_error' ? undefined : error.message,
+      err: error?.code === 'internal_error' ? error.cause : undefined,
+    },
+    'request',
+  );
+}

@@ -1,0 +1,45 @@
+import type { Operation } from '../protocols/openai/operations.js';
+import { chatOperation, completionsOperation, embeddingsOperation } from '../protocols/openai/operations.js';
+import type { Stage } from './lifecycle.js';
+import {
+  authenticate,
+  callUpstream,
+  listModels,
+  parseBody,
+  pickDeployment,
+  readJsonBody,
+  resolveAlias,
+  respond,
+  retrieveModel,
+} from './stages.js';
+
+/** An OpenAI API route: its method, the metrics/log name and its stages. */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  readonly name: string;
+  readonly stages: readonly Stage[];
+}
+
+/** The way of every model call: the same stages for chat, completions and embeddings. */
+export function modelCallStages(operation: Operation): readonly Stage[] {
+  return [
+    authenticate,
+    readJsonBody,
+    parseBody(operation),
+    resolveAlias,
+    pickDeployment(operation),
+    callUpstream(operation),
+    respond,
+  ];
+}
+
+/** The path table of OpenAI's API; exact paths, plus the one prefix route for a single model. */
+export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map([
+  ['/v1/chat/completions', { method: 'POST', name: 'chat', stages: modelCallStages(chatOperation) }],
+  ['/v1/completions', { method: 'POST', name: 'completions', stages: modelCallStages(completionsOperation) }],
+  ['/v1/embeddings', { method: 'POST', name: 'embeddings', stages: modelCallStages(embeddingsOperation) }],
+  ['/v1/models', { method: 'GET', name: 'models', stages: [authenticate, listModels] }],
+]);
+
+export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [authenticate, retrieveModel] };
+export const MODEL_ROUTE_PREFIX = '/v1/models/';

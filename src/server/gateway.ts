@@ -1,0 +1,154 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayError } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
+import { openAiErrorBody } from '../protocols/openai/errors.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { accountRequest } from './account.js';
+import { API_ROUTES, MODEL_ROUTE, MODEL_ROUTE_PREFIX, type ApiRoute } from './endpoints.js';
+import { runLifecycle, type Lifecycle, type Stage } from './lifecycle.js';
+import { RequestContext } from './request-context.js';
+import { sendErrorWith } from './respond.js';
+import { Runtime } from './runtime.js';
+
+export interface GatewayOptions {
+  readonly logger?: Logger;
+}
+
+/**
+ * The gateway process: one HTTP server, the current Runtime (swapped on reload), metrics and
+ * the request log. Knows the path table and the order of things; each stage does the work.
+ */
+export class Gateway {
+  readonly metrics = new GatewayMetrics();
+  readonly logger: Logger;
+  private current: Runtime;
+  private readonly server: Server;
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly lifecycle: Omit<Lifecycle, 'stages'>;
+
+  constructor(config: Config, options: GatewayOptions = {}) {
+    this.logger = options.logger ?? createLogger(config.logging.level);
+    this.current = this.buildRuntime(config);
+    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
+    this.lifecycle = {
+      sendError: (ctx) => sendErrorWith(ctx, openAiErrorBody),
+      finish: (ctx) => accountRequest(ctx, this.metrics, this.logger),
+    };
+  }
+
+  get runtime(): Runtime {
+    return this.current;
+  }
+
+  listen(port = this.current.config.server.port, host = this.current.config.server.host): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Serves new requests from `config`; requests already running finish on the old one. */
+  reload(config: Config): void {
+    const previous = this.current;
+    this.current = this.buildRuntime(config);
+    if (config.server.port !== previous.config.server.port || config.server.host !== previous.config.server.host) {
+      this.logger.warn('server.host and server.port take effect only at the next start');
+    }
+    void previous.close();
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests and streams finish for up to `timeoutMs`, then
+   * closes what is left. Resolves when the gateway is down.
+   */
+  async shutdown(timeoutMs = this.current.config.server.shutdown_timeout_ms): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.server.close();
+      this.server.closeIdleConnections();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const finished = await Promise.race([this.whenIdle().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (finished) this.logger.warn({ in_flight: this.inFlight }, 'shutdown timeout reached; closing open requests');
+    this.server.closeAllConnections();
+    await this.current.close();
+    this.logger.flush();
+  }
+
+  private buildRuntime(config: Config): Runtime {
+    const runtime = new Runtime(config);
+    for (const warning of runtime.routes.warnings) this.logger.warn(warning);
+    return runtime;
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
+      this.serveOperational(path, res);
+      return;
+    }
+    const route = API_ROUTES.get(path) ?? (path.startsWith(MODEL_ROUTE_PREFIX) ? MODEL_ROUTE : undefined);
+    const ctx = new RequestContext(req, res, this.current, route?.name ?? 'unknown');
+    res.setHeader('x-request-id', ctx.id);
+    if (this.draining) res.setHeader('connection', 'close');
+    this.inFlight++;
+    this.metrics.inFlight.inc({ endpoint: ctx.endpoint });
+    void runLifecycle(ctx, { ...this.lifecycle, stages: this.stagesFor(route, req.method) }).finally(() => {
+      this.metrics.inFlight.dec({ endpoint: ctx.endpoint });
+      if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+    });
+  };
+
+  private stagesFor(route: ApiRoute | undefined, method: string | undefined): readonly Stage[] {
+    if (this.draining) return [fail(new GatewayError('shutting_down'))];
+    if (route === undefined) return [fail(new GatewayError('route_not_found'))];
+    if (method !== route.method) {
+      return [fail(new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } }))];
+    }
+    return route.stages;
+  }
+
+  private serveOperational(path: string, res: ServerResponse): void {
+    if (path === '/metrics') {
+      this.metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('metrics unavailable\n');
+        },
+      );
+      return;
+    }
+    const ready = path === '/healthz' || !this.draining;
+    const body = JSON.stringify({ status: ready ? 'ok' : 'shutting_down' });
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+}
+
+function fail(error: GatewayError): Stage {
+  return () => {
+    throw error;
+  };
+}

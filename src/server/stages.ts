@@ -1,0 +1,126 @@
+import { GatewayError } from '../core/errors.js';
+import type { Operation } from '../protocols/openai/operations.js';
+import { usageOf } from '../protocols/openai/operations.js';
+import { relayOpenAiStream } from '../protocols/openai/stream-relay.js';
+import type { UpstreamCall } from '../providers/types.js';
+import { readJson } from './body.js';
+import type { Stage } from './lifecycle.js';
+import type { RequestContext } from './request-context.js';
+import { sendJson } from './respond.js';
+
+/**
+ * The stages of a model call, in the order docs/lifecycle.md draws them. Each does one thing
+ * and leaves what it learned on the context.
+ */
+
+/** With a master key configured, the request must carry it (Bearer or x-api-key). */
+export const authenticate: Stage = (ctx) => {
+  const runtime = ctx.runtime;
+  if (!runtime.authRequired) return;
+  const presented = presentedKey(ctx);
+  if (presented === null || !runtime.isMasterKey(presented)) throw new GatewayError('invalid_api_key');
+};
+
+function presentedKey(ctx: RequestContext): string | null {
+  const authorization = ctx.req.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization);
+    return match === null ? null : match[1]!.trim();
+  }
+  const apiKey = ctx.req.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey : null;
+}
+
+export const readJsonBody: Stage = async (ctx) => {
+  ctx.body = await readJson(ctx.req, ctx.runtime.config.server.max_body_bytes);
+};
+
+export function parseBody(operation: Operation): Stage {
+  return (ctx) => operation.parse(ctx);
+}
+
+export const resolveAlias: Stage = (ctx) => {
+  const alias = ctx.runtime.routes.get(ctx.model);
+  if (alias === undefined) {
+    throw new GatewayError('model_not_found', {
+      message: `The model "${ctx.model}" does not exist. GET /v1/models lists the models served here.`,
+      param: 'model',
+    });
+  }
+  ctx.alias = alias;
+};
+
+export function pickDeployment(operation: Operation): Stage {
+  return (ctx) => {
+    const alias = ctx.alias!;
+    const deployment = alias.pickDeployment(Date.now());
+    if (deployment === null) {
+      const why = alias.unusable.length > 0 ? ` Not usable: ${alias.unusable.join('; ')}.` : '';
+      throw new GatewayError('no_healthy_deployment', { message: `No deployment of "${alias.name}" is available.${why}` });
+    }
+    if (!operation.supportedBy(deployment.adapter)) {
+      throw new GatewayError('unsupported_endpoint', {
+        message: `The model "${alias.name}" is not served for ${operation.name} here.`,
+        param: 'model',
+      });
+    }
+    ctx.deployment = deployment;
+    ctx.res.setHeader('x-stellwerk-deployment', deployment.name);
+  };
+}
+
+const FORWARDED = ['traceparent', 'tracestate'] as const;
+
+export function callUpstream(operation: Operation): Stage {
+  return async (ctx) => {
+    const deployment = ctx.deployment!;
+    ctx.armTotalTimeout(deployment.timeouts.total_ms);
+    const call: UpstreamCall = { signal: ctx.abort.signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };
+    try {
+      ctx.result = await operation.call(deployment.adapter, ctx, call);
+    } catch (error) {
+      if (error instanceof GatewayError) deployment.recordOutcome(error, Date.now());
+      throw error;
+    }
+  };
+}
+
+function forwardHeaders(ctx: RequestContext): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const name of FORWARDED) {
+    const value = ctx.req.headers[name];
+    if (typeof value === 'string') (out ??= {})[name] = value;
+  }
+  return out ?? EMPTY;
+}
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Sends the upstream's answer: a whole JSON body as it came, or the stream event by event. */
+export const respond: Stage = async (ctx) => {
+  const result = ctx.result!;
+  if (result.kind === 'stream') {
+    await relayOpenAiStream(ctx, result.events);
+  } else {
+    ctx.usage = usageOf(result.parsed.value);
+    sendJson(ctx, 200, result.parsed.raw ?? JSON.stringify(result.parsed.value));
+  }
+  ctx.deployment!.recordOutcome(ctx.error, Date.now());
+};
+
+export const listModels: Stage = (ctx) => {
+  sendJson(ctx, 200, ctx.runtime.modelsBody);
+};
+
+export const retrieveModel: Stage = (ctx) => {
+  const encoded = new URL(ctx.req.url ?? '/', 'http://x').pathname.slice('/v1/models/'.length);
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    id = encoded;
+  }
+  if (ctx.runtime.routes.get(id) === undefined) {
+    throw new GatewayError('model_not_found', { message: `The model "${id}" does not exist.`, param: 'model' });
+  }
+  sendJson(ctx, 200, JSON.stringify({ id, object: 'model', created: 0, owned_by: 'stellwerk' }));
+};
