@@ -86,10 +86,17 @@ function substituteReferences(
       if (typeof node.value !== 'string' || !hasPlaceholder(node.value)) return;
       const result = resolvePlaceholders(node.value, references, env);
       for (const reference of result.missing) reportMissing(reference, formatPath(pathOf(path, node)));
-      // An unquoted value that is one reference takes the type of what it holds: port: ${PORT} is a number.
-      node.value = result.wholeValue && node.type === 'PLAIN' && result.value !== '' ? YAML.parse(result.value) : result.value;
+      // An unquoted value that is one reference may be a number or boolean: port: ${PORT} is a number.
+      node.value = result.wholeValue && node.type === 'PLAIN' ? scalarOf(result.value) : result.value;
     },
   });
+}
+
+function scalarOf(text: string): string | number | boolean {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  return text;
 }
 
 function positionIn(text: string, offset: number): { line: number; column: number } {

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../core/errors.js';
+import { sseJsonEvents } from './sse-events.js';
+
+const options = {
+  failure: (error: unknown) => (error instanceof GatewayError ? error : new GatewayError('upstream_error')),
+  isFinal: (value: unknown) => (value as { done?: boolean }).done === true,
+};
+
+async function collect(chunks: (string | Uint8Array)[]) {
+  async function* body() {
+    for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  }
+  const out: { value: unknown; raw: string | null }[] = [];
+  for await (const event of sseJsonEvents(body(), options)) out.push(event);
+  return out;
+}
+
+const STREAM = 'data: {"n":1,"t":"grüß"}\n\n: a comment\n\ndata: {"n":2,"t":"🚂"}\r\n\r\ndata: {"n":3,"done":true}\n\ndata: [DONE]\n\n';
+
+test('events come out whole, with their raw text, however the bytes are split', async () => {
+  const bytes = Buffer.from(STREAM);
+  const whole = await collect([bytes]);
+  assert.deepEqual(whole.map((event) => event.value), [{ n: 1, t: 'grüß' }, { n: 2, t: '🚂' }, { n: 3, done: true }]);
+  assert.equal(whole[0]!.raw, '{"n":1,"t":"grüß"}');
+  for (let cut = 1; cut < bytes.length; cut++) {
+    assert.deepEqual(await collect([bytes.subarray(0, cut), bytes.subarray(cut)]), whole, `split at ${cut}`);
+  }
+  assert.deepEqual(await collect([...bytes].map((byte) => Uint8Array.of(byte))), whole, 'one byte at a time');
+});
+
+test('events after [DONE] are not delivered', async () => {
+  const events = await collect(['data: {"done":true}\n\ndata: [DONE]\n\ndata: {"late":1}\n\n']);
+  assert.equal(events.length, 1);
+});
+
+test('an error event becomes an upstream error with its message', async () => {
+  await assert.rejects(collect(['data: {"n":1}\n\ndata: {"error":{"message":"overloaded"}}\n\n']), (error: unknown) => {
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(error.message, 'overloaded');
+    return true;
+  });
+});
+
+test('a stream cut off before its end is an error', async () => {
+  await assert.rejects(collect(['data: {"n":1}\n\n']), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
+});
+
+test('a stream that ends after its final event without [DONE] is complete', async () => {
+  assert.equal((await collect(['data: {"done":true}\n\n'])).length, 1);
+});
+
+test('an event that is not JSON is a bad response', async () => {
+  await assert.rejects(collect(['data: {oops\n\n']), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_bad_response');
+});

@@ -1,0 +1,33 @@
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../src/config/load.js';
+import { Gateway } from '../../src/server/gateway.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  /** e.g. http://127.0.0.1:12345 */
+  readonly url: string;
+  /** Every log line the gateway wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** Starts a gateway in this process on an ephemeral loopback port, from YAML config text. */
+export async function startGateway(yaml: string, env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
+  const config = parseConfig(yaml, 'test-config.yaml', env);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const gateway = new Gateway(config, { logger: createLogger('debug', sink) });
+  const address = await gateway.listen(0, '127.0.0.1');
+  return {
+    gateway,
+    url: `http://127.0.0.1:${address.port}`,
+    logs,
+    close: () => gateway.shutdown(1_000),
+  };
+}
