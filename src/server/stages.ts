@@ -36,7 +36,9 @@ export const readJsonBody: Stage = async (ctx) => {
 };
 
 export function parseBody(operation: Operation): Stage {
-  return (ctx) => operation.parse(ctx);
+  return function parseBody(ctx) {
+    operation.parse(ctx);
+  };
 }
 
 export const resolveAlias: Stage = (ctx) => {
@@ -51,7 +53,7 @@ export const resolveAlias: Stage = (ctx) => {
 };
 
 export function pickDeployment(operation: Operation): Stage {
-  return (ctx) => {
+  return function pickDeployment(ctx) {
     const alias = ctx.alias!;
     const deployment = alias.pickDeployment(Date.now());
     if (deployment === null) {
@@ -72,7 +74,7 @@ export function pickDeployment(operation: Operation): Stage {
 const FORWARDED = ['traceparent', 'tracestate'] as const;
 
 export function callUpstream(operation: Operation): Stage {
-  return async (ctx) => {
+  return async function callUpstream(ctx) {
     const deployment = ctx.deployment!;
     ctx.armTotalTimeout(deployment.timeouts.total_ms);
     const call: UpstreamCall = { signal: ctx.abort.signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };

@@ -5,7 +5,7 @@ import { scrub, upstreamStatusError } from './upstream-errors.js';
 test('a 4xx keeps its status, message, type, param and code; a 429 keeps retry-after', () => {
   const error = upstreamStatusError(
     429,
-    { 'retry-after': '7', 'x-ratelimit-remaining-requests': '0', 'set-cookie': 'x' },
+    { 'retry-after': '7', 'x-ratelimit-remaining-requests': '0', 'set-cookie': ['x'] },
     JSON.stringify({ error: { message: 'Slow down', type: 'requests', param: null, code: 'rate_limit_exceeded' } }),
     [],
   );
