@@ -29,6 +29,8 @@ export class Gateway {
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly lifecycle: Omit<Lifecycle, 'stages'>;
+  /** One Lifecycle object per route, built once rather than per request. */
+  private readonly routeLifecycles = new Map<ApiRoute, Lifecycle>();
 
   constructor(config: Config, options: GatewayOptions = {}) {
     this.logger = options.logger ?? createLogger(config.logging.level);
@@ -38,6 +40,7 @@ export class Gateway {
       sendError: (ctx) => sendErrorWith(ctx, openAiErrorBody),
       finish: (ctx) => accountRequest(ctx, this.metrics, this.logger),
     };
+    for (const route of [...API_ROUTES.values(), MODEL_ROUTE]) this.routeLifecycles.set(route, { ...this.lifecycle, stages: route.stages });
   }
 
   get runtime(): Runtime {
@@ -109,7 +112,7 @@ export class Gateway {
     if (this.draining) res.setHeader('connection', 'close');
     this.inFlight++;
     this.metrics.inFlight.inc({ endpoint: ctx.endpoint });
-    void runLifecycle(ctx, { ...this.lifecycle, stages: this.stagesFor(route, req.method) }).finally(() => {
+    void runLifecycle(ctx, this.lifecycleFor(route, req.method)).finally(() => {
       this.metrics.inFlight.dec({ endpoint: ctx.endpoint });
       if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -117,13 +120,22 @@ export class Gateway {
     });
   };
 
-  private stagesFor(route: ApiRoute | undefined, method: string | undefined): readonly Stage[] {
-    if (this.draining) return [fail(new GatewayError('shutting_down'))];
-    if (route === undefined) return [fail(new GatewayError('route_not_found'))];
+  private lifecycleFor(route: ApiRoute | undefined, method: string | undefined): Lifecycle {
+    if (this.draining) return this.failing(new GatewayError('shutting_down'));
+    if (route === undefined) return this.failing(new GatewayError('route_not_found'));
     if (method !== route.method) {
-      return [fail(new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } }))];
+      return this.failing(
+        new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } }),
+      );
     }
-    return route.stages;
+    return this.routeLifecycles.get(route)!;
+  }
+
+  private failing(error: GatewayError): Lifecycle {
+    const stage: Stage = () => {
+      throw error;
+    };
+    return { ...this.lifecycle, stages: [stage] };
   }
 
   private serveOperational(path: string, res: ServerResponse): void {
@@ -145,10 +157,4 @@ export class Gateway {
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
-}
-
-function fail(error: GatewayError): Stage {
-  return () => {
-    throw error;
-  };
 }
