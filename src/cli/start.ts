@@ -28,13 +28,6 @@ export async function runStart(options: StartOptions): Promise<number> {
     );
   }
   const gateway = new Gateway(config);
-  const address = await gateway.listen(port, host);
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  gateway.logger.info(
-    { config: configPath ?? '<built-in>', models: config.models.map((model) => model.name), port: address.port },
-    `Stellwerk listening on http://${shown}:${address.port}`,
-  );
-
   const reload = (why: string) => {
     if (configPath === null) return;
     let next: Config;
@@ -48,13 +41,24 @@ export async function runStart(options: StartOptions): Promise<number> {
     gateway.reload(next);
     gateway.logger.info({ reason: why, models: next.models.map((model) => model.name) }, 'config reloaded');
   };
+  // Handlers first: a signal that arrives just after the gateway says it listens must not find the default action.
   process.on('SIGHUP', () => reload('SIGHUP'));
-  const watcher = options.watch && configPath !== null ? watchFile(configPath, () => reload('file changed')) : null;
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const stopping = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  const watcher = options.watch && configPath !== null ? watchFile(configPath, () => reload('file changed')) : null;
+
+  const address = await gateway.listen(port, host).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}`);
+  });
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  gateway.logger.info(
+    { config: configPath ?? '<built-in>', models: config.models.map((model) => model.name), port: address.port },
+    `Stellwerk listening on http://${shown}:${address.port}`,
+  );
+
+  const signal = await stopping;
   gateway.logger.info({ signal }, 'shutting down: finishing in-flight requests');
   // A second signal means "now".
   const forceExit = () => process.exit(1);

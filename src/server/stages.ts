@@ -60,7 +60,7 @@ export function pickDeployment(operation: Operation): Stage {
       const why = alias.unusable.length > 0 ? ` Not usable: ${alias.unusable.join('; ')}.` : '';
       throw new GatewayError('no_healthy_deployment', { message: `No deployment of "${alias.name}" is available.${why}` });
     }
-    if (!operation.supportedBy(deployment.adapter)) {
+    if (!operation.supportedBy(deployment.adapter, ctx)) {
       throw new GatewayError('unsupported_endpoint', {
         message: `The model "${alias.name}" is not served for ${operation.name} here.`,
         param: 'model',

@@ -11,7 +11,8 @@ export interface Operation {
   readonly name: 'chat' | 'completions' | 'embeddings';
   /** Checks the parsed body and notes model and streaming on the context. */
   parse(ctx: RequestContext): void;
-  supportedBy(adapter: ProviderAdapter): boolean;
+  /** Whether the adapter can answer this request (streamed or not, as the context says). */
+  supportedBy(adapter: ProviderAdapter, ctx: RequestContext): boolean;
   call(adapter: ProviderAdapter, ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResult>;
 }
 
@@ -37,7 +38,7 @@ export const chatOperation: Operation = {
 export const completionsOperation: Operation = {
   name: 'completions',
   parse: (ctx) => parseStreaming(ctx, requirePrompt),
-  supportedBy: (adapter) => adapter.completions !== undefined && adapter.completionsStream !== undefined,
+  supportedBy: (adapter, ctx) => (ctx.stream ? adapter.completionsStream !== undefined : adapter.completions !== undefined),
   async call(adapter, ctx, call) {
     const request = ctx.body as CompletionsRequest;
     if (ctx.stream) return { kind: 'stream', events: await adapter.completionsStream!(request, call) };

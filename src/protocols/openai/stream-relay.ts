@@ -40,7 +40,10 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
   } catch (thrown) {
     const error = toGatewayError(thrown);
     ctx.error = error;
-    if (error.code === 'client_closed_request' || res.destroyed) return;
+    if (error.code === 'client_closed_request' || res.destroyed) {
+      ctx.status = 499;
+      return;
+    }
     res.end(`data: ${openAiErrorBody(error)}\n\n`);
   }
 }

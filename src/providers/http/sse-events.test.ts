@@ -6,6 +6,7 @@ import { sseJsonEvents } from './sse-events.js';
 const options = {
   failure: (error: unknown) => (error instanceof GatewayError ? error : new GatewayError('upstream_error')),
   isFinal: (value: unknown) => (value as { done?: boolean }).done === true,
+  secrets: ['upstream-secret-1'],
 };
 
 async function collect(chunks: (string | Uint8Array)[]) {
@@ -40,6 +41,17 @@ test('an error event becomes an upstream error with its message', async () => {
     assert.ok(error instanceof GatewayError);
     assert.equal(error.code, 'upstream_error');
     assert.equal(error.message, 'overloaded');
+    return true;
+  });
+});
+
+test('an error event keeps the upstream type and code, without secrets', async () => {
+  const event = { error: { message: 'key upstream-secret-1 expired', type: 'server_error', code: 'overloaded' } };
+  await assert.rejects(collect([`data: ${JSON.stringify(event)}\n\n`]), (error: unknown) => {
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.message, 'key [redacted] expired');
+    assert.equal(error.type, 'server_error');
+    assert.equal(error.upstreamCode, 'overloaded');
     return true;
   });
 });

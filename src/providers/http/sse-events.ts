@@ -1,12 +1,15 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../types.js';
+import { scrub } from './upstream-errors.js';
 
 export interface SseJsonOptions {
   /** Called for every failure while reading, to turn it into a GatewayError (abort reasons, timeouts). */
   readonly failure: (error: unknown) => GatewayError;
   /** True when the event means the answer is complete (e.g. a finish_reason), so an end without `[DONE]` is fine. */
   readonly isFinal: (value: unknown) => boolean;
+  /** Values scrubbed from an upstream's error event before it reaches the client. */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -42,7 +45,7 @@ export async function* sseJsonEvents<T>(
           break;
         }
         if (raw.length === 0) continue;
-        const value = parseEvent(raw);
+        const value = parseEvent(raw, options.secrets);
         if (!sawFinal && options.isFinal(value)) sawFinal = true;
         yield { value: value as T, raw };
       }
@@ -58,24 +61,26 @@ export async function* sseJsonEvents<T>(
   }
 }
 
-function parseEvent(raw: string): unknown {
+function parseEvent(raw: string, secrets: readonly string[]): unknown {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
     throw new GatewayError('upstream_bad_response', { message: 'The upstream sent a stream event that is not JSON.' });
   }
-  if (value !== null && typeof value === 'object' && 'error' in value) {
-    const inner = (value as { error: unknown }).error;
-    const message =
-      inner !== null && typeof inner === 'object' && typeof (inner as { message?: unknown }).message === 'string'
-        ? (inner as { message: string }).message
-        : typeof inner === 'string'
-          ? inner
-          : 'The upstream reported an error in its stream.';
-    throw new GatewayError('upstream_error', { message });
-  }
+  if (value !== null && typeof value === 'object' && 'error' in value) throw streamError((value as { error: unknown }).error, secrets);
   return value;
+}
+
+/** An `{"error": …}` event: the upstream's message, type and code reach the client. */
+function streamError(inner: unknown, secrets: readonly string[]): GatewayError {
+  if (typeof inner === 'string') return new GatewayError('upstream_error', { message: scrub(inner, secrets) });
+  const fields = inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : {};
+  return new GatewayError('upstream_error', {
+    message: typeof fields.message === 'string' ? scrub(fields.message, secrets) : 'The upstream reported an error in its stream.',
+    type: typeof fields.type === 'string' ? fields.type : undefined,
+    upstreamCode: fields.code === undefined || fields.code === null ? null : String(fields.code),
+  });
 }
 
 /** Stops reading an upstream body we no longer need, so its connection is freed or closed. */

@@ -31,7 +31,7 @@ export class UpstreamClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly timeouts: Timeouts;
-  private readonly secrets: readonly string[];
+  readonly secrets: readonly string[];
 
   constructor(options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);

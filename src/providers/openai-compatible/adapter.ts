@@ -38,7 +38,7 @@ export class OpenAiWireAdapter implements ProviderAdapter {
   }
 
   async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
-    return this.postJson<ChatResponse>('/chat/completions', this.nonStreaming(request), call);
+    return this.postJson<ChatResponse>('/chat/completions', this.withModel(request), call);
   }
 
   async chatStream(request: ChatRequest, call: UpstreamCall): Promise<EventStream<ChatChunk>> {
@@ -50,7 +50,7 @@ export class OpenAiWireAdapter implements ProviderAdapter {
   }
 
   async completions(request: CompletionsRequest, call: UpstreamCall): Promise<Parsed<CompletionObject>> {
-    return this.postJson<CompletionObject>('/completions', this.nonStreaming(request), call);
+    return this.postJson<CompletionObject>('/completions', this.withModel(request), call);
   }
 
   async completionsStream(request: CompletionsRequest, call: UpstreamCall): Promise<EventStream<CompletionObject>> {
@@ -69,9 +69,6 @@ export class OpenAiWireAdapter implements ProviderAdapter {
     return request.model === this.settings.model ? request : { ...request, model: this.settings.model };
   }
 
-  private nonStreaming<T extends WithModel>(request: T): T {
-    return { ...request, model: this.settings.model, stream: false };
-  }
 
   /** Streams, and asks for the usage chunk so that the gateway always learns what was used. */
   private streaming<T extends WithModel>(request: T): T {
@@ -99,6 +96,7 @@ export class OpenAiWireAdapter implements ProviderAdapter {
     return sseJsonEvents<T>(response.body, {
       failure: (error) => this.client.failure(error, call),
       isFinal: hasFinishOrUsage,
+      secrets: this.client.secrets,
     });
   }
 }

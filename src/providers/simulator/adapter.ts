@@ -81,20 +81,41 @@ export class SimulatorAdapter implements ProviderAdapter {
   }
 
   async completions(request: CompletionsRequest, call: UpstreamCall): Promise<Parsed<CompletionObject>> {
-    const prompt = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');
-    const count = limitOf(request.max_tokens) ?? this.config.output_tokens;
-    const text = answerTokens(hash32(prompt), count).join('');
-    await this.wait(this.config.ttft_ms + this.tokenTime(count), call);
-    const promptTokens = estimateTokens(prompt);
+    const plan = this.planCompletion(request, call);
+    await this.wait(this.config.ttft_ms + this.tokenTime(plan.tokens.length), call);
     const value: CompletionObject = {
-      id: `cmpl-sim-${call.requestId}`,
-      object: 'text_completion',
-      created: nowSeconds(),
-      model: this.config.model,
-      choices: [{ index: 0, text, finish_reason: 'length', logprobs: null }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: count, total_tokens: promptTokens + count },
+      ...plan.base,
+      choices: [{ index: 0, text: plan.tokens.join(''), finish_reason: 'length', logprobs: null }],
+      usage: plan.usage,
     };
     return { value, raw: null };
+  }
+
+  async completionsStream(request: CompletionsRequest, call: UpstreamCall): Promise<EventStream<CompletionObject>> {
+    const plan = this.planCompletion(request, call);
+    await this.wait(this.config.ttft_ms, call);
+    return this.completionChunks(plan, call);
+  }
+
+  private planCompletion(request: CompletionsRequest, call: UpstreamCall) {
+    const prompt = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');
+    const tokens = answerTokens(hash32(prompt), limitOf(request.max_tokens) ?? this.config.output_tokens);
+    const promptTokens = estimateTokens(prompt);
+    return {
+      tokens,
+      base: { id: `cmpl-sim-${call.requestId}`, object: 'text_completion', created: nowSeconds(), model: this.config.model },
+      usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length },
+    };
+  }
+
+  private async *completionChunks(plan: ReturnType<SimulatorAdapter['planCompletion']>, call: UpstreamCall): AsyncGenerator<Parsed<CompletionObject>> {
+    const pause = this.tokenTime(1);
+    for (let step = 0; step < plan.tokens.length; step++) {
+      if (step > 0) await this.wait(pause, call);
+      const last = step === plan.tokens.length - 1;
+      yield { value: { ...plan.base, choices: [{ index: 0, text: plan.tokens[step], finish_reason: last ? 'length' : null, logprobs: null }] }, raw: null };
+    }
+    yield { value: { ...plan.base, choices: [], usage: plan.usage }, raw: null };
   }
 
   async close(): Promise<void> {}
