@@ -12,6 +12,9 @@ const UPSTREAM_FAULTS = new Set(['upstream_unreachable', 'upstream_error', 'upst
 export class Deployment {
   /** Epoch ms until which the deployment counts as unhealthy; 0 when healthy. */
   private unhealthyUntil = 0;
+  /** Chat fields this deployment refuses (400 when present) or drops (named in a response header). */
+  readonly rejectedChatFields: readonly ChatField[];
+  readonly ignoredChatFields: readonly ChatField[];
 
   constructor(
     readonly name: string,
@@ -21,7 +24,11 @@ export class Deployment {
     readonly adapter: ProviderAdapter,
     readonly timeouts: Timeouts,
     readonly chatFields: Readonly<Record<ChatField, FieldHandling>>,
-  ) {}
+  ) {
+    const fields = Object.keys(chatFields) as ChatField[];
+    this.rejectedChatFields = fields.filter((field) => chatFields[field] === 'rejected');
+    this.ignoredChatFields = fields.filter((field) => chatFields[field] === 'ignored');
+  }
 
   isHealthy(now: number): boolean {
     return this.unhealthyUntil <= now;

@@ -66,6 +66,7 @@ export function pickDeployment(operation: Operation): Stage {
         param: 'model',
       });
     }
+    operation.fitTo?.(deployment, ctx);
     ctx.deployment = deployment;
     ctx.res.setHeader('x-stellwerk-deployment', deployment.name);
   };

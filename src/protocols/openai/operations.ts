@@ -1,5 +1,7 @@
 import type { ChatRequest, CompletionsRequest, EmbeddingsRequest, Usage } from '../../core/types.js';
 import type { ProviderAdapter, UpstreamCall } from '../../providers/types.js';
+import type { Deployment } from '../../routing/deployment.js';
+import { GatewayError } from '../../core/errors.js';
 import type { RequestContext, UpstreamResult } from '../../server/request-context.js';
 import { optionalBoolean, requireEmbeddingInput, requireMessages, requireModel, requireObject, requirePrompt, wantsStreamUsage } from './validate.js';
 
@@ -14,6 +16,8 @@ export interface Operation {
   /** Whether the adapter can answer this request (streamed or not, as the context says). */
   supportedBy(adapter: ProviderAdapter, ctx: RequestContext): boolean;
   call(adapter: ProviderAdapter, ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResult>;
+  /** Checks the request against what the chosen deployment can honour, before it is sent. */
+  fitTo?(deployment: Deployment, ctx: RequestContext): void;
 }
 
 function parseStreaming(ctx: RequestContext, check: (body: Record<string, unknown>) => void): void {
@@ -28,6 +32,7 @@ export const chatOperation: Operation = {
   name: 'chat',
   parse: (ctx) => parseStreaming(ctx, requireMessages),
   supportedBy: () => true,
+  fitTo: fitChatFields,
   async call(adapter, ctx, call) {
     const request = ctx.body as ChatRequest;
     if (ctx.stream) return { kind: 'stream', events: await adapter.chatStream(request, call) };
@@ -58,6 +63,27 @@ export const embeddingsOperation: Operation = {
     return { kind: 'json', parsed: await adapter.embeddings!(ctx.body as EmbeddingsRequest, call) };
   },
 };
+
+/**
+ * A field the deployment's provider cannot honour is refused with 400 naming it, never silently
+ * dropped; a field it ignores (no effect there) is named in `x-stellwerk-ignored-params`.
+ */
+function fitChatFields(deployment: Deployment, ctx: RequestContext): void {
+  const body = ctx.body as Record<string, unknown>;
+  for (const field of deployment.rejectedChatFields) {
+    if (body[field] !== undefined && body[field] !== null) {
+      throw new GatewayError('invalid_request', {
+        message: `"${field}" is not supported by the deployment "${deployment.name}" (provider ${deployment.provider}).`,
+        param: field,
+      });
+    }
+  }
+  let ignored: string | null = null;
+  for (const field of deployment.ignoredChatFields) {
+    if (body[field] !== undefined && body[field] !== null) ignored = ignored === null ? field : `${ignored},${field}`;
+  }
+  if (ignored !== null) ctx.res.setHeader('x-stellwerk-ignored-params', ignored);
+}
 
 /** The usage an OpenAI-shaped answer or chunk reports, if any. */
 export function usageOf(value: unknown): Usage | null {

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatField, FieldHandling } from '../../core/types.js';
+import { OPENAI_WIRE_CHAT_FIELDS } from '../../providers/openai-compatible/fields.js';
+import { Deployment } from '../../routing/deployment.js';
+import type { RequestContext } from '../../server/request-context.js';
+import { chatOperation } from './operations.js';
+
+function deploymentWith(overrides: Partial<Record<ChatField, FieldHandling>>): Deployment {
+  const fields = { ...OPENAI_WIRE_CHAT_FIELDS, ...overrides };
+  const timeouts = { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 };
+  return new Deployment('d', 'a', 'test', 'm', { close: async () => {} } as never, timeouts, fields);
+}
+
+function contextWith(body: Record<string, unknown>) {
+  const headers: Record<string, string> = {};
+  const ctx = { body, res: { setHeader: (name: string, value: string) => (headers[name] = value) } } as unknown as RequestContext;
+  return { ctx, headers };
+}
+
+test('a field the provider rejects is a 400 naming it, when present', () => {
+  const deployment = deploymentWith({ logit_bias: 'rejected' });
+  const { ctx } = contextWith({ model: 'a', messages: [], logit_bias: { '1': 2 } });
+  assert.throws(() => chatOperation.fitTo!(deployment, ctx), (error: unknown) => {
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.status, 400);
+    assert.equal(error.param, 'logit_bias');
+    return true;
+  });
+  assert.doesNotThrow(() => chatOperation.fitTo!(deployment, contextWith({ model: 'a', messages: [], logit_bias: null }).ctx));
+});
+
+test('fields the provider ignores are named in x-stellwerk-ignored-params', () => {
+  const deployment = deploymentWith({ seed: 'ignored', top_p: 'ignored' });
+  const { ctx, headers } = contextWith({ model: 'a', messages: [], seed: 1, top_p: 0.5, temperature: 1 });
+  chatOperation.fitTo!(deployment, ctx);
+  assert.equal(headers['x-stellwerk-ignored-params'], 'seed,top_p');
+  const quiet = contextWith({ model: 'a', messages: [], temperature: 1 });
+  chatOperation.fitTo!(deployment, quiet.ctx);
+  assert.equal(quiet.headers['x-stellwerk-ignored-params'], undefined);
+});
