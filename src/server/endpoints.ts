@@ -1,6 +1,8 @@
 import type { Operation } from '../protocols/openai/operations.js';
 import { chatOperation, completionsOperation, embeddingsOperation } from '../protocols/openai/operations.js';
 import type { Stage } from './lifecycle.js';
+import type { GatewayError } from '../core/errors.js';
+import { openAiErrorBody } from '../protocols/openai/errors.js';
 import {
   authenticate,
   callUpstream,
@@ -13,11 +15,13 @@ import {
   retrieveModel,
 } from './stages.js';
 
-/** An OpenAI API route: its method, the metrics/log name and its stages. */
+/** An API route: its method, the metrics/log name, its stages and the error shape of its protocol. */
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
   readonly name: string;
   readonly stages: readonly Stage[];
+  /** Serialises an error in the shape the route's clients expect. */
+  readonly errorBody: (error: GatewayError) => string;
 }
 
 /** The way of every model call: the same stages for chat, completions and embeddings. */
@@ -35,11 +39,11 @@ export function modelCallStages(operation: Operation): readonly Stage[] {
 
 /** The path table of OpenAI's API; exact paths, plus the one prefix route for a single model. */
 export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map([
-  ['/v1/chat/completions', { method: 'POST', name: 'chat', stages: modelCallStages(chatOperation) }],
-  ['/v1/completions', { method: 'POST', name: 'completions', stages: modelCallStages(completionsOperation) }],
-  ['/v1/embeddings', { method: 'POST', name: 'embeddings', stages: modelCallStages(embeddingsOperation) }],
-  ['/v1/models', { method: 'GET', name: 'models', stages: [authenticate, listModels] }],
+  ['/v1/chat/completions', { method: 'POST', name: 'chat', stages: modelCallStages(chatOperation), errorBody: openAiErrorBody }],
+  ['/v1/completions', { method: 'POST', name: 'completions', stages: modelCallStages(completionsOperation), errorBody: openAiErrorBody }],
+  ['/v1/embeddings', { method: 'POST', name: 'embeddings', stages: modelCallStages(embeddingsOperation), errorBody: openAiErrorBody }],
+  ['/v1/models', { method: 'GET', name: 'models', stages: [authenticate, listModels], errorBody: openAiErrorBody }],
 ]);
 
-export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [authenticate, retrieveModel] };
+export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [authenticate, retrieveModel], errorBody: openAiErrorBody };
 export const MODEL_ROUTE_PREFIX = '/v1/models/';

@@ -28,7 +28,7 @@ export class Gateway {
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly lifecycle: Omit<Lifecycle, 'stages'>;
+  private readonly finish: Lifecycle['finish'];
   /** One Lifecycle object per route, built once rather than per request. */
   private readonly routeLifecycles = new Map<ApiRoute, Lifecycle>();
 
@@ -36,11 +36,10 @@ export class Gateway {
     this.logger = options.logger ?? createLogger(config.logging.level);
     this.current = this.buildRuntime(config);
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
-    this.lifecycle = {
-      sendError: (ctx) => sendErrorWith(ctx, openAiErrorBody),
-      finish: (ctx) => accountRequest(ctx, this.metrics, this.logger),
-    };
-    for (const route of [...API_ROUTES.values(), MODEL_ROUTE]) this.routeLifecycles.set(route, { ...this.lifecycle, stages: route.stages });
+    this.finish = (ctx) => accountRequest(ctx, this.metrics, this.logger);
+    for (const route of [...API_ROUTES.values(), MODEL_ROUTE]) {
+      this.routeLifecycles.set(route, { stages: route.stages, sendError: (ctx) => sendErrorWith(ctx, route.errorBody), finish: this.finish });
+    }
   }
 
   get runtime(): Runtime {
@@ -121,21 +120,21 @@ export class Gateway {
   };
 
   private lifecycleFor(route: ApiRoute | undefined, method: string | undefined): Lifecycle {
-    if (this.draining) return this.failing(new GatewayError('shutting_down'));
-    if (route === undefined) return this.failing(new GatewayError('route_not_found'));
+    const errorBody = route?.errorBody ?? openAiErrorBody;
+    if (this.draining) return this.failing(new GatewayError('shutting_down'), errorBody);
+    if (route === undefined) return this.failing(new GatewayError('route_not_found'), errorBody);
     if (method !== route.method) {
-      return this.failing(
-        new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } }),
-      );
+      const error = new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } });
+      return this.failing(error, errorBody);
     }
     return this.routeLifecycles.get(route)!;
   }
 
-  private failing(error: GatewayError): Lifecycle {
+  private failing(error: GatewayError, errorBody: ApiRoute['errorBody']): Lifecycle {
     const stage: Stage = () => {
       throw error;
     };
-    return { ...this.lifecycle, stages: [stage] };
+    return { stages: [stage], sendError: (ctx) => sendErrorWith(ctx, errorBody), finish: this.finish };
   }
 
   private serveOperational(path: string, res: ServerResponse): void {
