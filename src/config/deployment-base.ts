@@ -20,6 +20,22 @@ export const timeoutsSchema = z
 
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 
+/** Price of a deployment's tokens in USD per million; used by the `cost` strategy and accounting. */
+export const priceSchema = z.strictObject({
+  input_per_1m: z.number().min(0),
+  output_per_1m: z.number().min(0),
+  cached_input_per_1m: z.number().min(0).optional(),
+});
+
+export type Price = z.infer<typeof priceSchema>;
+
+/** Optional active health check: GET on the upstream's origin, e.g. `/health` of vLLM, TGI or llama.cpp. */
+export const healthCheckSchema = z.strictObject({
+  path: z.string().startsWith('/').default('/health'),
+  interval_ms: z.number().int().min(1_000).default(10_000),
+  timeout_ms: z.number().int().positive().default(2_000),
+});
+
 export const deploymentBaseShape = {
   /** Shown in `x-stellwerk-deployment`, logs and metrics; defaults to `<alias>/<index>`. */
   name: z
@@ -27,4 +43,18 @@ export const deploymentBaseShape = {
     .regex(/^[A-Za-z0-9._:/@-]{1,128}$/, 'use letters, digits and . _ : / @ - (at most 128)')
     .optional(),
   timeouts: timeoutsSchema,
+  /** Share of traffic under the `weighted` strategy (and within a tier under `priority`). */
+  weight: z.number().min(0).default(1),
+  /** Tier under the `priority` strategy: lower first (e.g. own GPUs 0, cloud 1). */
+  priority: z.number().int().min(0).default(0),
+  /** Where the deployment runs (e.g. eu-central-1, on-prem-fra); requests may pin a region. */
+  region: z.string().min(1).optional(),
+  tags: z.array(z.string().min(1)).default([]),
+  /** Most requests in flight at once; more are not sent here (the priority strategy spills over). */
+  max_concurrency: z.number().int().positive().optional(),
+  /** The upstream account's own limits, respected by the gateway (per replica). */
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  price: priceSchema.optional(),
+  health_check: healthCheckSchema.optional(),
 };

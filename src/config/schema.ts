@@ -15,10 +15,69 @@ export type DeploymentConfig = { [K in ProviderName]: z.infer<(typeof PROVIDERS)
 
 const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 
+export const STRATEGIES = ['weighted', 'round-robin', 'least-busy', 'latency', 'cost', 'priority'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+const RETRYABLE = ['connect', 'reset', 'timeout', 408, 429, 500, 502, 503, 504] as const;
+
+const retrySchema = z.strictObject({
+  /** Attempts in all, the first included (1 = no retry). */
+  attempts: z.number().int().min(1).max(10).default(3),
+  initial_backoff_ms: z.number().int().min(0).default(100),
+  max_backoff_ms: z.number().int().min(0).default(2_000),
+  /** What is retried: transport failures and upstream statuses. */
+  on: z.array(z.union([z.enum(['connect', 'reset', 'timeout']), z.number().int().min(400).max(599)])).default([...RETRYABLE]),
+  /** The whole request's time for all attempts and waits. */
+  budget_ms: z.number().int().positive().default(60_000),
+});
+
+const breakerSchema = z.strictObject({
+  /** Consecutive failures that open the circuit. */
+  failures: z.number().int().min(1).default(5),
+  /** Error rate over the window that opens it, once `min_requests` were seen. */
+  error_rate: z.number().gt(0).max(1).default(0.5),
+  window_ms: z.number().int().min(1_000).default(30_000),
+  min_requests: z.number().int().min(1).default(20),
+  /** How long an open circuit sends nothing before a probe. */
+  open_ms: z.number().int().min(100).default(15_000),
+  /** Requests let through at once while half-open. */
+  probes: z.number().int().min(1).default(1),
+});
+
+const resilienceSchema = z
+  .strictObject({
+    retry: retrySchema.prefault({}),
+    breaker: breakerSchema.prefault({}),
+    /** Cooldown after an upstream 429 that gave no retry-after. */
+    rate_limit_cooldown_ms: z.number().int().min(0).default(5_000),
+    /** Whether clients may pin a deployment or region with x-stellwerk-deployment / x-stellwerk-region. */
+    allow_pinning: z.boolean().default(true),
+  })
+  .prefault({});
+
+export type RetryConfig = z.infer<typeof retrySchema>;
+export type BreakerConfig = z.infer<typeof breakerSchema>;
+export type ResilienceConfig = z.infer<typeof resilienceSchema>;
+
+const routingSchema = z
+  .strictObject({
+    strategy: z.enum(STRATEGIES).default('weighted'),
+    /** `latency`: how fast an idle deployment's record fades, so it gets traffic again after recovering. */
+    latency_decay_ms: z.number().int().positive().default(60_000),
+  })
+  .prefault({});
+
 const modelSchema = z.strictObject({
   /** The alias clients send as `model`. */
   name: z.string().regex(ALIAS_PATTERN, 'use letters, digits and . _ : / @ + - (at most 200, starting with a letter or digit)'),
   deployments: z.array(deploymentSchema).min(1, 'an alias needs at least one deployment'),
+  routing: routingSchema,
+  /** Overrides resilience.retry for this alias. */
+  retry: retrySchema.optional(),
+  /** Aliases tried in order when every deployment of this one failed. */
+  fallbacks: z.array(z.string()).default([]),
+  /** Aliases tried when the prompt is too long for this one's context window. */
+  context_window_fallbacks: z.array(z.string()).default([]),
 });
 
 const serverSchema = z
@@ -54,6 +113,7 @@ export const configSchema = z
     server: serverSchema,
     auth: authSchema,
     logging: loggingSchema,
+    resilience: resilienceSchema,
     models: z.array(modelSchema).min(1, 'list at least one model'),
   })
   .superRefine((config, ctx) => {
@@ -64,6 +124,15 @@ export const configSchema = z
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['models', modelIndex, 'name'], message: `duplicate alias "${model.name}" (first at models[${first}])` });
       } else aliases.set(model.name, modelIndex);
+      for (const key of ['fallbacks', 'context_window_fallbacks'] as const) {
+        model[key].forEach((target, index) => {
+          if (!config.models.some((other) => other.name === target)) {
+            ctx.addIssue({ code: 'custom', path: ['models', modelIndex, key, index], message: `no model named "${target}"` });
+          } else if (target === model.name) {
+            ctx.addIssue({ code: 'custom', path: ['models', modelIndex, key, index], message: 'a model cannot fall back to itself' });
+          }
+        });
+      }
       model.deployments.forEach((deployment, index) => {
         const name = deploymentName(model.name, index, deployment);
         const path = `models[${modelIndex}].deployments[${index}]`;

@@ -75,6 +75,12 @@ export const ERROR_CODES = {
     level: 'info',
     message: 'The client closed the connection before the answer was complete; nothing is sent.',
   },
+  upstream_rate_limited: {
+    status: 429,
+    type: 'rate_limit_error',
+    level: 'info',
+    message: 'Every deployment of this model is rate-limited by its upstream right now.',
+  },
   internal_error: {
     status: 500,
     type: 'server_error',
@@ -133,8 +139,14 @@ export interface GatewayErrorOptions {
   upstreamCode?: string | null;
   /** Headers to send with the error (e.g. retry-after from an upstream 429). */
   headers?: Record<string, string>;
+  /** The HTTP status the upstream answered with, when it answered. */
+  upstreamStatus?: number;
+  /** How the transport to the upstream failed, when it did (for retry decisions). */
+  transport?: TransportFailure;
   cause?: unknown;
 }
+
+export type TransportFailure = 'connect' | 'reset' | 'timeout';
 
 /** An error with a stable code from the table; becomes a response in the client's protocol. */
 export class GatewayError extends Error {
@@ -144,6 +156,8 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly upstreamCode: string | null;
   readonly headers: Record<string, string> | undefined;
+  readonly upstreamStatus: number | null;
+  readonly transport: TransportFailure | null;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
     const spec: ErrorSpec = ERROR_CODES[code];
@@ -155,6 +169,8 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.upstreamCode = options.upstreamCode ?? null;
     this.headers = options.headers;
+    this.upstreamStatus = options.upstreamStatus ?? null;
+    this.transport = options.transport ?? null;
   }
 
   get level(): LogLevel {

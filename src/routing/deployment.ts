@@ -1,17 +1,24 @@
 import type { ChatField, FieldHandling } from '../core/types.js';
-import type { Timeouts } from '../config/deployment-base.js';
-import type { GatewayError } from '../core/errors.js';
+import type { Price, Timeouts } from '../config/deployment-base.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { DeploymentState } from './deployment-state.js';
 
-/** After a failure of the upstream itself, the deployment is passed over for this long. */
-const FAILURE_COOLDOWN_MS = 5_000;
+/** How a deployment is described in config, beyond its provider's own fields. */
+export interface DeploymentTraits {
+  readonly weight: number;
+  readonly priority: number;
+  readonly region: string | null;
+  readonly tags: readonly string[];
+  readonly maxConcurrency: number | null;
+  readonly price: Price | null;
+}
 
-const UPSTREAM_FAULTS = new Set(['upstream_unreachable', 'upstream_error', 'upstream_timeout', 'upstream_bad_response']);
-
-/** One place a model runs, as the gateway sees it at run time: adapter, limits and health. */
+/**
+ * One place a model runs, as the router sees it: the adapter that talks to it, its traits from
+ * config, and its live state (in flight, circuit, latency, cooldown, rate windows), which
+ * outlives config reloads.
+ */
 export class Deployment {
-  /** Epoch ms until which the deployment counts as unhealthy; 0 when healthy. */
-  private unhealthyUntil = 0;
   /** Chat fields this deployment refuses (400 when present) or drops (named in a response header). */
   readonly rejectedChatFields: readonly ChatField[];
   readonly ignoredChatFields: readonly ChatField[];
@@ -24,27 +31,37 @@ export class Deployment {
     readonly adapter: ProviderAdapter,
     readonly timeouts: Timeouts,
     readonly chatFields: Readonly<Record<ChatField, FieldHandling>>,
+    readonly traits: DeploymentTraits,
+    readonly state: DeploymentState,
   ) {
     const fields = Object.keys(chatFields) as ChatField[];
     this.rejectedChatFields = fields.filter((field) => chatFields[field] === 'rejected');
     this.ignoredChatFields = fields.filter((field) => chatFields[field] === 'ignored');
   }
 
-  isHealthy(now: number): boolean {
-    return this.unhealthyUntil <= now;
+  /** Whether a request of `tokens` (estimated) may be sent here now. */
+  isAvailable(now: number, tokens: number): boolean {
+    const state = this.state;
+    if (state.cooldownUntil > now) return false;
+    if (this.traits.maxConcurrency !== null && state.inFlight >= this.traits.maxConcurrency) return false;
+    if (!state.breaker.allows(now)) return false;
+    if (state.requestWindow !== null && !state.requestWindow.fits(now, 1)) return false;
+    if (state.tokenWindow !== null && !state.tokenWindow.fits(now, tokens)) return false;
+    return true;
   }
 
-  /** When this deployment becomes healthy again (epoch ms; 0 if it is). */
-  healthyAt(): number {
-    return this.unhealthyUntil;
+  /** When this deployment may be available again (epoch ms), for retry-after hints. */
+  availableAt(now: number): number {
+    const state = this.state;
+    let at = Math.max(now, state.cooldownUntil, state.breaker.reopensAt());
+    if (state.requestWindow !== null && !state.requestWindow.fits(now, 1)) at = Math.max(at, now + state.requestWindow.waitMs(now));
+    return at;
   }
 
-  /** Records the outcome of a call: upstream faults take it out of rotation for a while. */
-  recordOutcome(error: GatewayError | null, now: number): void {
-    if (error === null) {
-      this.unhealthyUntil = 0;
-    } else if (UPSTREAM_FAULTS.has(error.code)) {
-      this.unhealthyUntil = now + FAILURE_COOLDOWN_MS;
-    }
+  /** Estimated cost in USD of a request of this size here; 0 when no price is configured. */
+  estimatedCost(promptTokens: number, outputTokens: number): number {
+    const price = this.traits.price;
+    if (price === null) return 0;
+    return (promptTokens * price.input_per_1m + outputTokens * price.output_per_1m) / 1_000_000;
   }
 }

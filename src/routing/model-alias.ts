@@ -1,24 +1,34 @@
+import type { RetryConfig, StrategyName } from '../config/schema.js';
 import type { Deployment } from './deployment.js';
+import { STRATEGY_PICKERS, type Cursor, type Placement, type Strategy } from './strategies.js';
 
-/** A model name clients use, and the deployments that serve it, in the order of preference. */
+/** A model name clients use, its deployments, how one is chosen, and where to go when all fail. */
 export class ModelAlias {
+  private readonly strategy: Strategy;
+  private readonly cursor: Cursor = { next: 0 };
+
   constructor(
     readonly name: string,
     readonly deployments: readonly Deployment[],
     /** Deployments configured but not usable (e.g. a missing key), with the reason; for error messages. */
     readonly unusable: readonly string[],
-  ) {}
+    readonly strategyName: StrategyName,
+    readonly retry: RetryConfig,
+    readonly fallbacks: readonly string[],
+    readonly contextWindowFallbacks: readonly string[],
+  ) {
+    this.strategy = STRATEGY_PICKERS[strategyName];
+  }
 
-  /**
-   * The first healthy deployment; when none is healthy, the one that recovers first (a request
-   * is never refused just because every deployment failed recently). Null only when there is none.
-   */
-  pickDeployment(now: number): Deployment | null {
-    let soonest: Deployment | null = null;
-    for (const deployment of this.deployments) {
-      if (deployment.isHealthy(now)) return deployment;
-      if (soonest === null || deployment.healthyAt() < soonest.healthyAt()) soonest = deployment;
-    }
+  /** The deployment the alias's strategy picks for this placement, or null when none is usable. */
+  pickDeployment(placement: Placement): Deployment | null {
+    return this.strategy(this.deployments, placement, this.cursor);
+  }
+
+  /** When the first deployment may be available again (epoch ms). */
+  availableAt(now: number): number {
+    let soonest = Infinity;
+    for (const deployment of this.deployments) soonest = Math.min(soonest, deployment.availableAt(now));
     return soonest;
   }
 }

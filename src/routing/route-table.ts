@@ -1,8 +1,9 @@
-import type { Config } from '../config/schema.js';
+import type { Config, ModelConfig } from '../config/schema.js';
 import { deploymentName } from '../config/schema.js';
 import { PROVIDERS } from '../providers/index.js';
 import type { ProviderModule } from '../providers/types.js';
 import { Deployment } from './deployment.js';
+import { DeploymentStates } from './deployment-state.js';
 import { ModelAlias } from './model-alias.js';
 
 /** Every alias of a config with its live deployments; built once per config (re)load. */
@@ -13,29 +14,11 @@ export class RouteTable {
     readonly warnings: readonly string[],
   ) {}
 
-  static build(config: Config): RouteTable {
+  /** `states` carries what the router learned of each deployment over from the previous table. */
+  static build(config: Config, states: DeploymentStates = new DeploymentStates()): RouteTable {
     const aliases = new Map<string, ModelAlias>();
     const warnings: string[] = [];
-    for (const model of config.models) {
-      const deployments: Deployment[] = [];
-      const unusable: string[] = [];
-      model.deployments.forEach((settings, index) => {
-        const name = deploymentName(model.name, index, settings);
-        // The config schema is a union over PROVIDERS keyed by `provider`, so the module and the settings match.
-        const provider = PROVIDERS[settings.provider] as ProviderModule;
-        const reason = provider.unusableReason(settings);
-        if (reason !== null) {
-          unusable.push(`${name}: ${reason}`);
-          warnings.push(`deployment ${name} of model ${model.name} is not used: ${reason}`);
-          return;
-        }
-        const adapter = provider.create(settings, { deploymentName: name, timeouts: settings.timeouts });
-        deployments.push(
-          new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFields),
-        );
-      });
-      aliases.set(model.name, new ModelAlias(model.name, deployments, unusable));
-    }
+    for (const model of config.models) aliases.set(model.name, buildAlias(config, model, states, warnings));
     return new RouteTable(aliases, warnings);
   }
 
@@ -49,4 +32,48 @@ export class RouteTable {
     for (const alias of this.aliases.values()) for (const deployment of alias.deployments) closing.push(deployment.adapter.close());
     await Promise.allSettled(closing);
   }
+}
+
+function buildAlias(config: Config, model: ModelConfig, states: DeploymentStates, warnings: string[]): ModelAlias {
+  const deployments: Deployment[] = [];
+  const unusable: string[] = [];
+  model.deployments.forEach((settings, index) => {
+    const name = deploymentName(model.name, index, settings);
+    // The config schema is a union over PROVIDERS keyed by `provider`, so the module and the settings match.
+    const provider = PROVIDERS[settings.provider] as ProviderModule;
+    const reason = provider.unusableReason(settings);
+    if (reason !== null) {
+      unusable.push(`${name}: ${reason}`);
+      warnings.push(`deployment ${name} of model ${model.name} is not used: ${reason}`);
+      return;
+    }
+    const state = states.stateFor(name, {
+      breaker: config.resilience.breaker,
+      latencyDecayMs: model.routing.latency_decay_ms,
+      rpm: settings.rpm ?? null,
+      tpm: settings.tpm ?? null,
+      rateLimitCooldownMs: config.resilience.rate_limit_cooldown_ms,
+    });
+    const adapter = provider.create(settings, { deploymentName: name, timeouts: settings.timeouts });
+    const traits = {
+      weight: settings.weight,
+      priority: settings.priority,
+      region: settings.region ?? null,
+      tags: settings.tags,
+      maxConcurrency: settings.max_concurrency ?? null,
+      price: settings.price ?? null,
+    };
+    deployments.push(
+      new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFields, traits, state),
+    );
+  });
+  return new ModelAlias(
+    model.name,
+    deployments,
+    unusable,
+    model.routing.strategy,
+    model.retry ?? config.resilience.retry,
+    model.fallbacks,
+    model.context_window_fallbacks,
+  );
 }

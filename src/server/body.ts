@@ -5,7 +5,7 @@ import { GatewayError } from '../core/errors.js';
  * Reads a request body up to `limit` bytes and parses it as JSON. A declared length over the
  * limit is refused before reading; a body that grows past it is refused as soon as it does.
  */
-export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJson(req: IncomingMessage, limit: number): Promise<{ value: unknown; size: number }> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -28,7 +28,7 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
         return;
       }
       try {
-        resolve(JSON.parse(text));
+        resolve({ value: JSON.parse(text), size });
       } catch (error) {
         reject(new GatewayError('invalid_json', { message: `The request body is not valid JSON: ${(error as Error).message}` }));
       }

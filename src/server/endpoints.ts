@@ -3,12 +3,11 @@ import { chatOperation, completionsOperation, embeddingsOperation } from '../pro
 import type { Stage } from './lifecycle.js';
 import type { GatewayError } from '../core/errors.js';
 import { openAiErrorBody } from '../protocols/openai/errors.js';
+import { callUpstream } from './call-upstream.js';
 import {
   authenticate,
-  callUpstream,
   listModels,
   parseBody,
-  pickDeployment,
   readJsonBody,
   resolveAlias,
   respond,
@@ -31,7 +30,6 @@ export function modelCallStages(operation: Operation): readonly Stage[] {
     readJsonBody,
     parseBody(operation),
     resolveAlias,
-    pickDeployment(operation),
     callUpstream(operation),
     respond,
   ];

@@ -1,4 +1,4 @@
-import { toGatewayError } from '../core/errors.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { RequestContext } from './request-context.js';
 
 /** One step of a request's way; it may answer the request itself (then later stages do not run). */
@@ -29,7 +29,8 @@ export async function runLifecycle(ctx: RequestContext, lifecycle: Lifecycle): P
     ctx.error = toGatewayError(thrown);
     lifecycle.sendError(ctx);
   } finally {
-    ctx.disarm();
+    // Whatever ended the request, the upstream call it made (if any) is over now.
+    ctx.attempt?.finish(ctx.error ?? new GatewayError('client_closed_request'), Date.now());
     lifecycle.finish(ctx);
   }
 }

@@ -6,6 +6,7 @@ import type { Deployment } from '../routing/deployment.js';
 import type { ModelAlias } from '../routing/model-alias.js';
 import type { EventStream, Parsed } from '../providers/types.js';
 import type { Runtime } from './runtime.js';
+import type { Attempt } from './attempt.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -26,13 +27,23 @@ export class RequestContext {
 
   /** The parsed JSON body. */
   body: unknown = undefined;
+  /** Its size in bytes (a cheap measure of the prompt for routing estimates). */
+  bodyBytes = 0;
   /** The `model` the client asked for. */
   model = '';
   stream = false;
   /** The client asked for the usage chunk of a stream (`stream_options.include_usage`). */
   clientWantsUsage = false;
+  /** The alias the client asked for. */
   alias: ModelAlias | null = null;
+  /** The deployment of the current (in the end: the last) attempt. */
   deployment: Deployment | null = null;
+  /** The upstream call under way, until its last byte. */
+  attempt: Attempt | null = null;
+  /** Attempts made (1 without retries). */
+  attempts = 0;
+  /** The fallback alias that answered, when it was not the requested one. */
+  fallback: ModelAlias | null = null;
   result: UpstreamResult | null = null;
   usage: Usage | null = null;
   /** The HTTP status sent, or 499 when the client left first. */
@@ -40,7 +51,6 @@ export class RequestContext {
   error: GatewayError | null = null;
   /** Milliseconds from the start to the first streamed token. */
   ttftMs: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -58,19 +68,5 @@ export class RequestContext {
 
   elapsedMs(): number {
     return performance.now() - this.startedAt;
-  }
-
-  /** Bounds the upstream call; when time is up the call is aborted with an upstream_timeout. */
-  armTotalTimeout(ms: number): void {
-    this.timer = setTimeout(() => {
-      if (!this.abort.signal.aborted) {
-        this.abort.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${ms} ms in total.` }));
-      }
-    }, ms);
-  }
-
-  disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
   }
 }

@@ -2,7 +2,6 @@ import { GatewayError } from '../core/errors.js';
 import type { Operation } from '../protocols/openai/operations.js';
 import { usageOf } from '../protocols/openai/operations.js';
 import { relayOpenAiStream } from '../protocols/openai/stream-relay.js';
-import type { UpstreamCall } from '../providers/types.js';
 import { readJson } from './body.js';
 import type { Stage } from './lifecycle.js';
 import type { RequestContext } from './request-context.js';
@@ -32,7 +31,9 @@ function presentedKey(ctx: RequestContext): string | null {
 }
 
 export const readJsonBody: Stage = async (ctx) => {
-  ctx.body = await readJson(ctx.req, ctx.runtime.config.server.max_body_bytes);
+  const { value, size } = await readJson(ctx.req, ctx.runtime.config.server.max_body_bytes);
+  ctx.body = value;
+  ctx.bodyBytes = size;
 };
 
 export function parseBody(operation: Operation): Stage {
@@ -52,52 +53,6 @@ export const resolveAlias: Stage = (ctx) => {
   ctx.alias = alias;
 };
 
-export function pickDeployment(operation: Operation): Stage {
-  return function pickDeployment(ctx) {
-    const alias = ctx.alias!;
-    const deployment = alias.pickDeployment(Date.now());
-    if (deployment === null) {
-      const why = alias.unusable.length > 0 ? ` Not usable: ${alias.unusable.join('; ')}.` : '';
-      throw new GatewayError('no_healthy_deployment', { message: `No deployment of "${alias.name}" is available.${why}` });
-    }
-    if (!operation.supportedBy(deployment.adapter, ctx)) {
-      throw new GatewayError('unsupported_endpoint', {
-        message: `The model "${alias.name}" is not served for ${operation.name} here.`,
-        param: 'model',
-      });
-    }
-    operation.fitTo?.(deployment, ctx);
-    ctx.deployment = deployment;
-    ctx.res.setHeader('x-stellwerk-deployment', deployment.name);
-  };
-}
-
-const FORWARDED = ['traceparent', 'tracestate'] as const;
-
-export function callUpstream(operation: Operation): Stage {
-  return async function callUpstream(ctx) {
-    const deployment = ctx.deployment!;
-    ctx.armTotalTimeout(deployment.timeouts.total_ms);
-    const call: UpstreamCall = { signal: ctx.abort.signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };
-    try {
-      ctx.result = await operation.call(deployment.adapter, ctx, call);
-    } catch (error) {
-      if (error instanceof GatewayError) deployment.recordOutcome(error, Date.now());
-      throw error;
-    }
-  };
-}
-
-function forwardHeaders(ctx: RequestContext): Record<string, string> {
-  let out: Record<string, string> | null = null;
-  for (const name of FORWARDED) {
-    const value = ctx.req.headers[name];
-    if (typeof value === 'string') (out ??= {})[name] = value;
-  }
-  return out ?? EMPTY;
-}
-const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
 /** Sends the upstream's answer: a whole JSON body as it came, or the stream event by event. */
 export const respond: Stage = async (ctx) => {
   const result = ctx.result!;
@@ -107,7 +62,7 @@ export const respond: Stage = async (ctx) => {
     ctx.usage = usageOf(result.parsed.value);
     sendJson(ctx, 200, result.parsed.raw ?? JSON.stringify(result.parsed.value));
   }
-  ctx.deployment!.recordOutcome(ctx.error, Date.now());
+  ctx.attempt?.finish(ctx.error, Date.now());
 };
 
 export const listModels: Stage = (ctx) => {

@@ -53,6 +53,8 @@ before(async () => {
     (url) => `
 server:
   max_body_bytes: 4096
+resilience:
+  retry: { attempts: 1 }   # these tests look at single failures; retries have their own tests
 models:${alias('chat', url, { model: 'emu-model' })}${alias('unreachable', `http://127.0.0.1:${deadPort}/v1`, { model: 'emu-model' })}${[
       'fail-400',
       'fail-401',
@@ -66,7 +68,7 @@ models:${alias('chat', url, { model: 'emu-model' })}${alias('unreachable', `http
       'error-mid-stream',
     ]
       .map((name) => alias(name, url))
-      .join('')}${alias('hang', url, { timeouts: `, first_byte_ms: ${FIRST_BYTE_MS}` })}${alias('stall', url, {
+      .join('')}${alias('fail-429-stream', url, { model: 'fail-429' })}${alias('hang', url, { timeouts: `, first_byte_ms: ${FIRST_BYTE_MS}` })}${alias('stall', url, {
       model: 'stall-mid-stream',
       timeouts: `, idle_ms: ${IDLE_MS}`,
     })}${alias('slow-total', url, { model: 'slow-stream', timeouts: `, total_ms: ${TOTAL_MS}` })}${alias('hang-total', url, {
@@ -333,15 +335,16 @@ describe('upstream failures in the middle of a stream', () => {
     assert.equal(body.type, 'server_error');
   });
 
-  test('a stream event that is not JSON ends the stream with an error event', async () => {
-    const { error } = await streamFailure('not-json');
+  test('a stream whose first event is not JSON fails before its first byte: a 502 answer, not a stream', async () => {
+    const error = await failure(() => stack.client.chat.completions.create({ model: 'not-json', messages, stream: true }));
     assert.ok(error instanceof APIError);
-    const body = await assertStreamEndsWithError();
-    assert.equal(body.code, 'upstream_bad_response');
+    assert.equal(error.status, 502);
+    assert.equal((error.error as { code?: string }).code, 'upstream_bad_response');
   });
 
   test('an upstream error status before a stream starts is a normal error response', async () => {
-    const error = await failure(() => stack.client.chat.completions.create({ model: 'fail-429', messages, stream: true }));
+    // Its own alias: after the 429 above, the first deployment is cooling down for the 7 s its upstream asked.
+    const error = await failure(() => stack.client.chat.completions.create({ model: 'fail-429-stream', messages, stream: true }));
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.headers.get('retry-after'), '7');
     assertOpenAiError(await lastBody(stack.captured));

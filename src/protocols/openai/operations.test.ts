@@ -4,13 +4,15 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatField, FieldHandling } from '../../core/types.js';
 import { OPENAI_WIRE_CHAT_FIELDS } from '../../providers/openai-compatible/fields.js';
 import { Deployment } from '../../routing/deployment.js';
+import type { DeploymentState } from '../../routing/deployment-state.js';
 import type { RequestContext } from '../../server/request-context.js';
 import { chatOperation } from './operations.js';
 
 function deploymentWith(overrides: Partial<Record<ChatField, FieldHandling>>): Deployment {
   const fields = { ...OPENAI_WIRE_CHAT_FIELDS, ...overrides };
   const timeouts = { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 };
-  return new Deployment('d', 'a', 'test', 'm', { close: async () => {} } as never, timeouts, fields);
+  const traits = { weight: 1, priority: 0, region: null, tags: [], maxConcurrency: null, price: null };
+  return new Deployment('d', 'a', 'test', 'm', { close: async () => {} } as never, timeouts, fields, traits, {} as DeploymentState);
 }
 
 function contextWith(body: Record<string, unknown>) {

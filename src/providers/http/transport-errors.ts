@@ -11,24 +11,27 @@ export function mapTransportError(error: unknown, timeouts: Timeouts): GatewayEr
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new GatewayError('upstream_timeout', {
         message: `Connecting to the upstream took longer than ${timeouts.connect_ms} ms.`,
+        transport: 'connect',
         cause: error,
       });
     case 'UND_ERR_HEADERS_TIMEOUT':
       return new GatewayError('upstream_timeout', {
         message: `The upstream sent no response within ${timeouts.first_byte_ms} ms.`,
+        transport: 'timeout',
         cause: error,
       });
     case 'UND_ERR_BODY_TIMEOUT':
       return new GatewayError('upstream_timeout', {
         message: `The upstream sent nothing for ${timeouts.idle_ms} ms in the middle of its answer.`,
+        transport: 'timeout',
         cause: error,
       });
   }
   if (code !== undefined && UNREACHABLE.has(code)) {
-    return new GatewayError('upstream_unreachable', { message: `The upstream could not be reached (${code}).`, cause: error });
+    return new GatewayError('upstream_unreachable', { message: `The upstream could not be reached (${code}).`, transport: 'connect', cause: error });
   }
   if (code !== undefined && BROKEN.has(code)) {
-    return new GatewayError('upstream_error', { message: `The connection to the upstream broke (${code}).`, cause: error });
+    return new GatewayError('upstream_error', { message: `The connection to the upstream broke (${code}).`, transport: 'reset', cause: error });
   }
   return new GatewayError('upstream_error', { message: 'The call to the upstream failed.', cause: error });
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { Timeouts } from '../../config/deployment-base.js';
@@ -12,7 +13,15 @@ export interface UpstreamClientOptions {
   readonly connections: number;
   /** Values that must never reach a client or a log (e.g. the upstream key), scrubbed from upstream errors. */
   readonly secrets: readonly string[];
+  /**
+   * Turns an error status and its body into a GatewayError, for upstreams whose error body is not
+   * OpenAI-shaped (e.g. Google's `{"error": {"code", "message", "status", "details"}}`); defaults
+   * to `upstreamStatusError`.
+   */
+  readonly statusError?: StatusErrorMapper;
 }
+
+export type StatusErrorMapper = (status: number, headers: IncomingHttpHeaders, text: string, secrets: readonly string[]) => GatewayError;
 
 export interface UpstreamRequest {
   readonly method: 'GET' | 'POST';
@@ -31,6 +40,7 @@ export class UpstreamClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly timeouts: Timeouts;
+  private readonly statusError: StatusErrorMapper;
   readonly secrets: readonly string[];
 
   constructor(options: UpstreamClientOptions) {
@@ -38,6 +48,7 @@ export class UpstreamClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeouts = options.timeouts;
     this.secrets = options.secrets.filter((secret) => secret.length > 0);
+    this.statusError = options.statusError ?? upstreamStatusError;
     this.pool = new Pool(url.origin, {
       connections: options.connections,
       connect: { timeout: options.timeouts.connect_ms },
@@ -68,7 +79,7 @@ export class UpstreamClient {
     } catch (error) {
       throw this.failure(error, call);
     }
-    throw upstreamStatusError(response.statusCode, response.headers, text, this.secrets);
+    throw this.statusError(response.statusCode, response.headers, text, this.secrets);
   }
 
   /** Reads a whole 2xx JSON body. */

@@ -39,6 +39,7 @@ export function upstreamStatusError(
   if (status === 401 || status === 403) {
     return new GatewayError('upstream_error', {
       message: `The upstream refused the deployment's credentials (HTTP ${status}); check the deployment's key.`,
+      upstreamStatus: status,
     });
   }
   if (status >= 400 && status < 500) {
@@ -49,10 +50,13 @@ export function upstreamStatusError(
       param: body.param,
       upstreamCode: body.code,
       headers: relayedHeaders(headers),
+      upstreamStatus: status,
     });
   }
   return new GatewayError('upstream_error', {
     message: message === null ? `The upstream failed (HTTP ${status}).` : `The upstream failed (HTTP ${status}): ${message}`,
+    upstreamStatus: status,
+    headers: relayedHeaders(headers),
   });
 }
 

@@ -1,0 +1,92 @@
+import type { StrategyName } from '../config/schema.js';
+import type { Deployment } from './deployment.js';
+
+/** What a strategy knows of the request it places. */
+export interface Placement {
+  readonly now: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  /** Whether a deployment may take this request (available, not tried yet, matches any pin). */
+  usable(deployment: Deployment): boolean;
+}
+
+/** Picks one usable deployment, or null; O(deployments), no allocation. */
+export type Strategy = (deployments: readonly Deployment[], placement: Placement, cursor: Cursor) => Deployment | null;
+
+/** Per-alias mutable position for round-robin. */
+export interface Cursor {
+  next: number;
+}
+
+/** Random pick proportional to weight among the usable deployments of `tier` (or all when tier is null). */
+function weightedPick(deployments: readonly Deployment[], placement: Placement, tier: number | null): Deployment | null {
+  let total = 0;
+  let zeroWeight: Deployment | null = null;
+  for (const deployment of deployments) {
+    if ((tier !== null && deployment.traits.priority !== tier) || !placement.usable(deployment)) continue;
+    total += deployment.traits.weight;
+    zeroWeight ??= deployment;
+  }
+  if (total <= 0) return zeroWeight;
+  let point = Math.random() * total;
+  let last: Deployment | null = null;
+  for (const deployment of deployments) {
+    if ((tier !== null && deployment.traits.priority !== tier) || !placement.usable(deployment)) continue;
+    last = deployment;
+    point -= deployment.traits.weight;
+    if (point < 0) return deployment;
+  }
+  return last;
+}
+
+/** The usable deployment with the lowest score; ties broken uniformly at random. */
+function lowest(deployments: readonly Deployment[], placement: Placement, score: (deployment: Deployment) => number): Deployment | null {
+  let best: Deployment | null = null;
+  let bestScore = Infinity;
+  let ties = 0;
+  for (const deployment of deployments) {
+    if (!placement.usable(deployment)) continue;
+    const value = score(deployment);
+    if (value < bestScore) {
+      best = deployment;
+      bestScore = value;
+      ties = 1;
+    } else if (value === bestScore && Math.random() * ++ties < 1) {
+      best = deployment;
+    }
+  }
+  return best;
+}
+
+export const STRATEGY_PICKERS: Readonly<Record<StrategyName, Strategy>> = {
+  weighted: (deployments, placement) => weightedPick(deployments, placement, null),
+
+  'round-robin': (deployments, placement, cursor) => {
+    const count = deployments.length;
+    for (let step = 0; step < count; step++) {
+      const deployment = deployments[(cursor.next + step) % count]!;
+      if (placement.usable(deployment)) {
+        cursor.next = (cursor.next + step + 1) % count;
+        return deployment;
+      }
+    }
+    return null;
+  },
+
+  'least-busy': (deployments, placement) => lowest(deployments, placement, (deployment) => deployment.state.inFlight),
+
+  latency: (deployments, placement) =>
+    lowest(deployments, placement, (deployment) => deployment.state.latency.expectedMs(placement.now, placement.outputTokens)),
+
+  cost: (deployments, placement) =>
+    lowest(deployments, placement, (deployment) => deployment.estimatedCost(placement.promptTokens, placement.outputTokens)),
+
+  /** Own GPUs first, burst to cloud: the lowest tier with a usable deployment, weighted within it. */
+  priority: (deployments, placement) => {
+    let tier = Infinity;
+    for (const deployment of deployments) {
+      if (deployment.traits.priority < tier && placement.usable(deployment)) tier = deployment.traits.priority;
+    }
+    return tier === Infinity ? null : weightedPick(deployments, placement, tier);
+  },
+};

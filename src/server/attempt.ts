@@ -1,0 +1,59 @@
+import { GatewayError } from '../core/errors.js';
+import type { Deployment } from '../routing/deployment.js';
+import type { AttemptTicket } from '../routing/deployment-state.js';
+import type { UpstreamCall } from '../providers/types.js';
+import type { RequestContext } from './request-context.js';
+
+const FORWARDED = ['traceparent', 'tracestate'] as const;
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * One call to one deployment, from sending to its last byte: its own abort signal (fired by the
+ * client leaving or by the deployment's total timeout), and the ticket that tells the
+ * deployment's state how it went. `finish` runs exactly once, however the call ends.
+ */
+export class Attempt {
+  readonly call: UpstreamCall;
+  private readonly controller = new AbortController();
+  private readonly ticket: AttemptTicket;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onClientGone: () => void;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly deployment: Deployment,
+    now: number,
+    tokens: number,
+    timeoutMs: number,
+  ) {
+    this.ticket = deployment.state.begin(now, tokens);
+    const signal = this.controller.signal;
+    this.onClientGone = () => this.controller.abort(ctx.abort.signal.reason);
+    ctx.abort.signal.addEventListener('abort', this.onClientGone, { once: true });
+    this.timer = setTimeout(() => {
+      this.controller.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${timeoutMs} ms in total.`, transport: 'timeout' }));
+    }, timeoutMs);
+    this.call = { signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };
+  }
+
+  /** The first byte of the answer arrived (for the latency record). */
+  markFirstByte(now: number): void {
+    this.ticket.firstByteAt = now;
+  }
+
+  finish(error: GatewayError | null, now: number): void {
+    if (this.ticket.done) return;
+    clearTimeout(this.timer);
+    this.ctx.abort.signal.removeEventListener('abort', this.onClientGone);
+    this.deployment.state.end(this.ticket, error, now, this.ctx.usage?.completion_tokens ?? 0);
+  }
+}
+
+function forwardHeaders(ctx: RequestContext): Readonly<Record<string, string>> {
+  let out: Record<string, string> | null = null;
+  for (const name of FORWARDED) {
+    const value = ctx.req.headers[name];
+    if (typeof value === 'string') (out ??= {})[name] = value;
+  }
+  return out ?? NO_HEADERS;
+}
