@@ -52,6 +52,11 @@ export interface ProviderAdapter {
   embeddings?(request: EmbeddingsRequest, call: UpstreamCall): Promise<Parsed<EmbeddingsResponse>>;
   completions?(request: CompletionsRequest, call: UpstreamCall): Promise<Parsed<CompletionObject>>;
   completionsStream?(request: CompletionsRequest, call: UpstreamCall): Promise<EventStream<CompletionObject>>;
+  /**
+   * An active health check: a cheap GET of `path` on the upstream's origin (e.g. `/health` of
+   * vLLM, TGI, llama.cpp); resolves when it answers 2xx. Offered by self-hostable upstreams.
+   */
+  probe?(path: string, signal: AbortSignal): Promise<void>;
   /** Lets in-flight calls finish, then frees connections. */
   close(): Promise<void>;
 }
@@ -63,6 +68,11 @@ export interface ProviderModule<Schema extends z.ZodType = z.ZodType> {
   readonly deploymentSchema: Schema;
   /** What the provider does with each Chat Completions field. */
   readonly chatFields: Readonly<Record<ChatField, FieldHandling>>;
+  /**
+   * For a provider whose deployments differ in what they honour (Vertex AI serves Gemini and
+   * Claude): the table of one deployment; `chatFields` when absent.
+   */
+  chatFieldsFor?(config: z.infer<Schema>): Readonly<Record<ChatField, FieldHandling>>;
   /** A deployment that cannot work as configured (e.g. a cloud key missing from the environment). */
   unusableReason(config: z.infer<Schema>): string | null;
   /** The upstream model id, for logs and `x-stellwerk-*` headers. */

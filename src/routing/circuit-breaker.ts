@@ -87,9 +87,14 @@ export class CircuitBreaker {
     if (wasProbe) this.probesInFlight = Math.max(0, this.probesInFlight - 1);
   }
 
-  /** An active health check's verdict. */
+  /** An active health check failed: no traffic until the circuit would reopen. */
   forceOpen(now: number): void {
     if (this.state !== 'open') this.open(now);
+  }
+
+  /** An active health check passed: an open circuit lets its probe through now rather than later. */
+  healthCheckPassed(now: number): void {
+    if (this.state === 'open') this.openedAt = Math.min(this.openedAt, now - this.config.open_ms);
   }
 
   private open(now: number): void {

@@ -18,6 +18,8 @@ export interface AttemptTicket {
   readonly state: DeploymentState;
   readonly startedAt: number;
   readonly probe: boolean;
+  /** A streamed answer: its first byte marks the first token, and the rest gives the per-token time. */
+  readonly streamed: boolean;
   firstByteAt: number;
   done: boolean;
 }
@@ -42,11 +44,11 @@ export class DeploymentState {
     this.tokenWindow = settings.tpm === null ? null : new RateWindow(settings.tpm);
   }
 
-  begin(now: number, tokens: number): AttemptTicket {
+  begin(now: number, tokens: number, streamed: boolean): AttemptTicket {
     this.inFlight++;
     this.requestWindow?.add(now, 1);
     this.tokenWindow?.add(now, tokens);
-    return { state: this, startedAt: now, probe: this.breaker.onSend(now), firstByteAt: 0, done: false };
+    return { state: this, startedAt: now, probe: this.breaker.onSend(now), streamed, firstByteAt: 0, done: false };
   }
 
   /**
@@ -60,6 +62,11 @@ export class DeploymentState {
     this.inFlight--;
     if (error === null) {
       this.breaker.onSuccess(now, ticket.probe);
+      if (!ticket.streamed) {
+        // A whole answer only tells its total time; the per-token record stays as streams left it.
+        this.latency.record(now, (ticket.firstByteAt || now) - ticket.startedAt, null);
+        return;
+      }
       const firstByte = ticket.firstByteAt || now;
       const perToken = outputTokens > 1 && firstByte < now ? (now - firstByte) / (outputTokens - 1) : null;
       this.latency.record(now, firstByte - ticket.startedAt, perToken);

@@ -22,6 +22,7 @@ export class LatencyTracker {
       const fade = this.fade(now);
       this.ttftMs = (1 - ALPHA) * this.ttftMs * fade + ALPHA * ttftMs;
       if (perTokenMs !== null) this.perTokenMs = (1 - ALPHA) * this.perTokenMs * fade + ALPHA * perTokenMs;
+      else this.perTokenMs *= fade;
     }
     this.samples++;
     this.updatedAt = now;

@@ -5,6 +5,7 @@ import type { ProviderModule } from '../providers/types.js';
 import { Deployment } from './deployment.js';
 import { DeploymentStates } from './deployment-state.js';
 import { ModelAlias } from './model-alias.js';
+import type { HealthCheckSettings } from './health-checker.js';
 
 /** Every alias of a config with its live deployments; built once per config (re)load. */
 export class RouteTable {
@@ -12,14 +13,17 @@ export class RouteTable {
     readonly aliases: ReadonlyMap<string, ModelAlias>,
     /** Warnings worth logging at load: deployments that cannot be used. */
     readonly warnings: readonly string[],
+    /** Deployments with an active health check configured. */
+    readonly healthChecks: readonly { deployment: Deployment; settings: HealthCheckSettings }[],
   ) {}
 
   /** `states` carries what the router learned of each deployment over from the previous table. */
   static build(config: Config, states: DeploymentStates = new DeploymentStates()): RouteTable {
     const aliases = new Map<string, ModelAlias>();
     const warnings: string[] = [];
-    for (const model of config.models) aliases.set(model.name, buildAlias(config, model, states, warnings));
-    return new RouteTable(aliases, warnings);
+    const checks: { deployment: Deployment; settings: HealthCheckSettings }[] = [];
+    for (const model of config.models) aliases.set(model.name, buildAlias(config, model, states, warnings, checks));
+    return new RouteTable(aliases, warnings, checks);
   }
 
   get(alias: string): ModelAlias | undefined {
@@ -34,7 +38,13 @@ export class RouteTable {
   }
 }
 
-function buildAlias(config: Config, model: ModelConfig, states: DeploymentStates, warnings: string[]): ModelAlias {
+function buildAlias(
+  config: Config,
+  model: ModelConfig,
+  states: DeploymentStates,
+  warnings: string[],
+  checks: { deployment: Deployment; settings: HealthCheckSettings }[],
+): ModelAlias {
   const deployments: Deployment[] = [];
   const unusable: string[] = [];
   model.deployments.forEach((settings, index) => {
@@ -64,7 +74,7 @@ function buildAlias(config: Config, model: ModelConfig, states: DeploymentStates
       price: settings.price ?? null,
     };
     deployments.push(
-      new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFields, traits, state),
+      new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFieldsFor?.(settings) ?? provider.chatFields, traits, state),
     );
   });
   return new ModelAlias(

@@ -19,6 +19,8 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
     metrics.upstreamErrors.inc({ deployment, code: error.code });
   }
+  for (const attempt of ctx.attemptLog) metrics.attempts.inc({ deployment: attempt.deployment, outcome: attempt.outcome });
+  if (ctx.fallback !== null) metrics.fallbacks.inc({ alias, fallback: ctx.fallback.name });
   const usage = ctx.usage;
   if (usage !== null) {
     metrics.tokens.inc({ alias, deployment, kind: 'prompt' }, usage.prompt_tokens ?? 0);
@@ -31,6 +33,8 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
       endpoint: ctx.endpoint,
       alias: alias || undefined,
       deployment: deployment || undefined,
+      fallback: ctx.fallback?.name,
+      attempts: ctx.attempts > 1 ? ctx.attemptLog : undefined,
       status,
       stream: ctx.stream,
       latency_ms: Math.round(durationMs * 100) / 100,

@@ -26,7 +26,7 @@ export class Attempt {
     tokens: number,
     timeoutMs: number,
   ) {
-    this.ticket = deployment.state.begin(now, tokens);
+    this.ticket = deployment.state.begin(now, tokens, ctx.stream);
     const signal = this.controller.signal;
     this.onClientGone = () => this.controller.abort(ctx.abort.signal.reason);
     ctx.abort.signal.addEventListener('abort', this.onClientGone, { once: true });
@@ -46,6 +46,7 @@ export class Attempt {
     clearTimeout(this.timer);
     this.ctx.abort.signal.removeEventListener('abort', this.onClientGone);
     this.deployment.state.end(this.ticket, error, now, this.ctx.usage?.completion_tokens ?? 0);
+    this.ctx.attemptLog.push({ deployment: this.deployment.name, outcome: error === null ? 'ok' : error.code, ms: now - this.ticket.startedAt });
   }
 }
 

@@ -3,6 +3,9 @@ import { chatOperation, completionsOperation, embeddingsOperation } from '../pro
 import type { Stage } from './lifecycle.js';
 import type { GatewayError } from '../core/errors.js';
 import { openAiErrorBody } from '../protocols/openai/errors.js';
+import { anthropicErrorBody } from '../protocols/anthropic/errors.js';
+import { countTokens, parseCountTokensBody } from '../protocols/anthropic/count-tokens.js';
+import { messagesOperation, respondAnthropic } from '../protocols/anthropic/operations.js';
 import { callUpstream } from './call-upstream.js';
 import {
   authenticate,
@@ -23,15 +26,18 @@ export interface ApiRoute {
   readonly errorBody: (error: GatewayError) => string;
 }
 
-/** The way of every model call: the same stages for chat, completions and embeddings. */
-export function modelCallStages(operation: Operation): readonly Stage[] {
+/**
+ * The way of every model call: the same stages for chat, completions and embeddings. Another
+ * ingress protocol brings its own last stage, which answers in its shape (`respond` still).
+ */
+export function modelCallStages(operation: Operation, respondStage: Stage = respond): readonly Stage[] {
   return [
     authenticate,
     readJsonBody,
     parseBody(operation),
     resolveAlias,
     callUpstream(operation),
-    respond,
+    respondStage,
   ];
 }
 
@@ -41,6 +47,12 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map([
   ['/v1/completions', { method: 'POST', name: 'completions', stages: modelCallStages(completionsOperation), errorBody: openAiErrorBody }],
   ['/v1/embeddings', { method: 'POST', name: 'embeddings', stages: modelCallStages(embeddingsOperation), errorBody: openAiErrorBody }],
   ['/v1/models', { method: 'GET', name: 'models', stages: [authenticate, listModels], errorBody: openAiErrorBody }],
+  // Anthropic's Messages API, answered through the canonical model by any deployment.
+  ['/v1/messages', { method: 'POST', name: 'messages', stages: modelCallStages(messagesOperation, respondAnthropic), errorBody: anthropicErrorBody }],
+  [
+    '/v1/messages/count_tokens',
+    { method: 'POST', name: 'count_tokens', stages: [authenticate, readJsonBody, parseCountTokensBody, resolveAlias, countTokens], errorBody: anthropicErrorBody },
+  ],
 ]);
 
 export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [authenticate, retrieveModel], errorBody: openAiErrorBody };

@@ -11,6 +11,8 @@ import { runLifecycle, type Lifecycle, type Stage } from './lifecycle.js';
 import { RequestContext } from './request-context.js';
 import { sendErrorWith } from './respond.js';
 import { Runtime } from './runtime.js';
+import { DeploymentStates } from '../routing/deployment-state.js';
+import { HealthChecker } from '../routing/health-checker.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -24,6 +26,9 @@ export class Gateway {
   readonly metrics = new GatewayMetrics();
   readonly logger: Logger;
   private current: Runtime;
+  /** What the router learned of each deployment; survives reloads. */
+  private readonly states = new DeploymentStates();
+  private healthChecker: HealthChecker | null = null;
   private readonly server: Server;
   private inFlight = 0;
   private draining = false;
@@ -35,6 +40,7 @@ export class Gateway {
   constructor(config: Config, options: GatewayOptions = {}) {
     this.logger = options.logger ?? createLogger(config.logging.level);
     this.current = this.buildRuntime(config);
+    this.metrics.deploymentsSource = () => this.deploymentViews();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
     this.finish = (ctx) => accountRequest(ctx, this.metrics, this.logger);
     for (const route of [...API_ROUTES.values(), MODEL_ROUTE]) {
@@ -60,6 +66,7 @@ export class Gateway {
   reload(config: Config): void {
     const previous = this.current;
     this.current = this.buildRuntime(config);
+    this.metrics.deploymentsSource = () => this.deploymentViews();
     if (config.server.port !== previous.config.server.port || config.server.host !== previous.config.server.host) {
       this.logger.warn('server.host and server.port take effect only at the next start');
     }
@@ -82,14 +89,30 @@ export class Gateway {
     clearTimeout(timer);
     if (finished) this.logger.warn({ in_flight: this.inFlight }, 'shutdown timeout reached; closing open requests');
     this.server.closeAllConnections();
+    this.healthChecker?.stop();
     await this.current.close();
     this.logger.flush();
   }
 
   private buildRuntime(config: Config): Runtime {
-    const runtime = new Runtime(config);
+    const runtime = new Runtime(config, this.states);
     for (const warning of runtime.routes.warnings) this.logger.warn(warning);
+    this.healthChecker?.stop();
+    this.healthChecker = new HealthChecker(runtime.routes.healthChecks, this.logger);
+    this.healthChecker.start();
     return runtime;
+  }
+
+  private *deploymentViews() {
+    for (const alias of this.current.routes.aliases.values()) {
+      for (const deployment of alias.deployments) {
+        yield {
+          name: deployment.name,
+          circuitState: (now: number) => deployment.state.breaker.stateAt(now),
+          inFlight: () => deployment.state.inFlight,
+        };
+      }
+    }
   }
 
   private whenIdle(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Usage } from '../core/types.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { ModelAlias } from '../routing/model-alias.js';
 import type { EventStream, Parsed } from '../providers/types.js';
+import type { AnthropicRequestNotes } from '../protocols/anthropic/translate-request.js';
 import type { Runtime } from './runtime.js';
 import type { Attempt } from './attempt.js';
 
@@ -34,6 +35,8 @@ export class RequestContext {
   stream = false;
   /** The client asked for the usage chunk of a stream (`stream_options.include_usage`). */
   clientWantsUsage = false;
+  /** Set by the Anthropic ingress: what answering in Anthropic's shape needs from the request. */
+  anthropic: AnthropicRequestNotes | null = null;
   /** The alias the client asked for. */
   alias: ModelAlias | null = null;
   /** The deployment of the current (in the end: the last) attempt. */
@@ -42,6 +45,8 @@ export class RequestContext {
   attempt: Attempt | null = null;
   /** Attempts made (1 without retries). */
   attempts = 0;
+  /** Each finished attempt: where it went, how it ended, how long it took. */
+  readonly attemptLog: { deployment: string; outcome: string; ms: number }[] = [];
   /** The fallback alias that answered, when it was not the requested one. */
   fallback: ModelAlias | null = null;
   result: UpstreamResult | null = null;

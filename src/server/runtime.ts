@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { RouteTable } from '../routing/route-table.js';
+import { DeploymentStates } from '../routing/deployment-state.js';
 
 /**
  * One loaded config, ready to serve: the route table, the master key's hash and precomputed
@@ -12,8 +13,11 @@ export class Runtime {
   readonly modelsBody: string;
   private readonly masterKeyHash: Buffer | null;
 
-  constructor(readonly config: Config) {
-    this.routes = RouteTable.build(config);
+  constructor(
+    readonly config: Config,
+    states: DeploymentStates = new DeploymentStates(),
+  ) {
+    this.routes = RouteTable.build(config, states);
     this.masterKeyHash = config.auth.master_key === undefined ? null : sha256(config.auth.master_key);
     const created = Math.floor(Date.now() / 1000);
     this.modelsBody = JSON.stringify({

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the metrics need to know of a deployment. */
+export interface DeploymentView {
+  readonly name: string;
+  circuitState(now: number): string;
+  inFlight(): number;
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -14,6 +21,10 @@ export class GatewayMetrics {
   readonly upstreamErrors: Counter<'deployment' | 'code'>;
   readonly inFlight: Gauge<'endpoint'>;
   readonly tokens: Counter<'alias' | 'deployment' | 'kind'>;
+  readonly attempts: Counter<'deployment' | 'outcome'>;
+  readonly fallbacks: Counter<'alias' | 'fallback'>;
+  /** Set by the gateway: the deployments of the running config, for the state gauges. */
+  deploymentsSource: () => Iterable<DeploymentView> = () => [];
 
   constructor() {
     const registers = [this.registry];
@@ -49,6 +60,43 @@ export class GatewayMetrics {
       help: 'Requests being answered right now.',
       labelNames: ['endpoint'],
       registers,
+    });
+    this.attempts = new Counter({
+      name: 'stellwerk_upstream_attempts_total',
+      help: 'Calls to upstream deployments (retries included), by deployment and outcome (ok or error code).',
+      labelNames: ['deployment', 'outcome'],
+      registers,
+    });
+    this.fallbacks = new Counter({
+      name: 'stellwerk_fallbacks_total',
+      help: 'Requests answered by a fallback model alias.',
+      labelNames: ['alias', 'fallback'],
+      registers,
+    });
+    const source = () => this.deploymentsSource();
+    new Gauge({
+      name: 'stellwerk_deployment_circuit_state',
+      help: 'Circuit breaker state per deployment: 1 for the state it is in (closed, open, half-open).',
+      labelNames: ['deployment', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const deployment of source()) {
+          const current = deployment.circuitState(now);
+          for (const state of ['closed', 'open', 'half-open']) this.set({ deployment: deployment.name, state }, state === current ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'stellwerk_deployment_in_flight',
+      help: 'Requests in flight per deployment.',
+      labelNames: ['deployment'],
+      registers,
+      collect() {
+        this.reset();
+        for (const deployment of source()) this.set({ deployment: deployment.name }, deployment.inFlight());
+      },
     });
     this.tokens = new Counter({
       name: 'stellwerk_tokens_total',

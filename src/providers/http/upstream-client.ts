@@ -82,6 +82,13 @@ export class UpstreamClient {
     throw this.statusError(response.statusCode, response.headers, text, this.secrets);
   }
 
+  /** GET of an absolute path on the upstream's origin (not below the base path); rejects unless 2xx. */
+  async probe(path: string, signal: AbortSignal): Promise<void> {
+    const response = await this.pool.request({ method: 'GET', path, signal });
+    await response.body.dump();
+    if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`health check answered ${response.statusCode}`);
+  }
+
   /** Reads a whole 2xx JSON body. */
   async readJson<T>(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<{ value: T; raw: string }> {
     let raw: string;

@@ -57,6 +57,10 @@ export class OpenAiWireAdapter implements ProviderAdapter {
     return this.postStream<CompletionObject>('/completions', this.streaming(request), call);
   }
 
+  probe(path: string, signal: AbortSignal): Promise<void> {
+    return this.client.probe(path, signal);
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench`: Stellwerk against a zero-latency upstream, next to the same upstream called
+ * directly and through a bare Node proxy (the floor). See bench/README.md.
+ *
+ * Environment: BENCH_DURATION (s per case, default 10), BENCH_WARMUP (s, default 2),
+ * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate case, default 500),
+ * BENCH_RATE_MODE (paced | autocannon, default paced), BENCH_STELLWERK_NODE_ARGS (extra node
+ * flags for Stellwerk's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_KEEP_TMP=1
+ * (keep the temp folder with config, log and stderr files), BENCH_ONLY (throughput | fixed-rate:
+ * run only those cases).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChildProcesses } from './lib/children.js';
+import { LoadAccumulator, runLoad, type FixedRate, type LoadSpec } from './lib/load.js';
+import {
+  addLatencyOverDirect,
+  formatReport,
+  gitInfo,
+  machineInfo,
+  summarise,
+  writeResults,
+  type CaseResult,
+  type Settings,
+} from './lib/report.js';
+import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
+import { checkAnswer, MODES, REQUEST_BODIES, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function readSettings(): Settings {
+  const number = (name: string, fallback: number, min: number) => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+    return value;
+  };
+  const mode = process.env.BENCH_RATE_MODE ?? 'paced';
+  if (mode !== 'paced' && mode !== 'autocannon') throw new Error(`BENCH_RATE_MODE must be paced or autocannon, got "${mode}"`);
+  const only = process.env.BENCH_ONLY || null;
+  if (only !== null && only !== 'throughput' && only !== 'fixed-rate') throw new Error(`BENCH_ONLY must be throughput or fixed-rate, got "${only}"`);
+  return {
+    duration_s: number('BENCH_DURATION', 10, 1),
+    warmup_s: number('BENCH_WARMUP', 2, 0),
+    connections: Math.round(number('BENCH_CONNECTIONS', 32, 1)),
+    fixed_rate: Math.round(number('BENCH_RATE', 500, 1)),
+    fixed_rate_mode: mode,
+    only,
+  };
+}
+
+interface CaseSpec {
+  readonly kind: CaseResult['kind'];
+  readonly target: Target;
+  readonly mode: Mode;
+  readonly rate?: FixedRate;
+}
+
+/** The fixed-rate cases take turns in slices of about this many seconds. */
+const FIXED_RATE_SLICE_S = 1;
+
+/** One case's load, process, machine and load-generator numbers, over one or more slices. */
+class CaseMeasurement {
+  private readonly load = new LoadAccumulator();
+  private readonly process: ProcessSampler;
+  private readonly machine: MachineCpuMeter;
+  /**
+   * The load generator's event-loop delay in ms, worst slice (one monitor per slice: a monitor
+   * enabled again counts the pause as delay, and Node cannot merge them).
+   */
+  private readonly loopDelay = { p99: 0, max: 0 };
+
+  constructor(
+    readonly spec: CaseSpec,
+    private readonly settings: Settings,
+    children: ChildProcesses,
+  ) {
+    this.process = new ProcessSampler(spec.target.child.pid);
+    this.machine = new MachineCpuMeter(() => children.pids());
+  }
+
+  get label(): string {
+    const { kind, target, mode, rate } = this.spec;
+    return `${kind} ${target.name} ${mode}${rate ? ` @${rate.perSecond}/s` : ''}`;
+  }
+
+  async warmUp(): Promise<void> {
+    if (this.settings.warmup_s > 0) await runLoad(this.loadSpec(this.settings.warmup_s));
+  }
+
+  async measure(durationS: number): Promise<void> {
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    this.process.start();
+    this.machine.start();
+    loopDelay.enable();
+    try {
+      await runLoad(this.loadSpec(durationS), this.load);
+    } finally {
+      loopDelay.disable();
+      this.loopDelay.p99 = Math.max(this.loopDelay.p99, loopDelay.percentile(99) / 1e6);
+      this.loopDelay.max = Math.max(this.loopDelay.max, loopDelay.max / 1e6);
+      this.machine.pause();
+      this.process.pause();
+    }
+  }
+
+  result(): CaseResult {
+    const load = this.load.result();
+    const usage = this.process.result();
+    const cpuUsPerRequest = usage.cpu_percent === null || load.requests_per_s === 0 ? null : round((usage.cpu_percent / 100 / load.requests_per_s) * 1e6, 1);
+    return {
+      kind: this.spec.kind,
+      target: this.spec.target.name,
+      mode: this.spec.mode,
+      load,
+      process: { ...usage, cpu_us_per_request: cpuUsPerRequest },
+      machine: this.machine.result(),
+      load_generator: { loop_delay_p99_ms: round(this.loopDelay.p99, 2), loop_delay_max_ms: round(this.loopDelay.max, 2) },
+      added_latency_ms: null,
+    };
+  }
+
+  private loadSpec(durationS: number): LoadSpec {
+    const { target, mode, rate } = this.spec;
+    return { url: target.url, body: REQUEST_BODIES[mode], connections: this.settings.connections, durationS, rate };
+  }
+}
+
+function reportProgress(result: CaseResult, label: string): void {
+  const { requests_per_s, latency_ms } = result.load;
+  process.stderr.write(`  ${label.padEnd(40)} ${requests_per_s.toFixed(0).padStart(7)} req/s  p50 ${latency_ms.p50.toFixed(3)} ms  p99 ${latency_ms.p99.toFixed(3)} ms\n`);
+}
+
+/** A throughput case: warm up, then measure in one go. */
+async function runThroughputCase(spec: CaseSpec, settings: Settings, children: ChildProcesses): Promise<CaseResult> {
+  const measurement = new CaseMeasurement(spec, settings, children);
+  await measurement.warmUp();
+  children.assertAlive();
+  await measurement.measure(settings.duration_s);
+  children.assertAlive();
+  const result = measurement.result();
+  reportProgress(result, measurement.label);
+  return result;
+}
+
+/**
+ * The fixed-rate cases, measured in turns (direct, bare hop, Stellwerk, then again starting one
+ * further on, …) so that a noisy moment on the machine hits all targets alike, not one of them.
+ */
+async function runFixedRateCases(specs: readonly CaseSpec[], settings: Settings, children: ChildProcesses): Promise<CaseResult[]> {
+  const measurements = specs.map((spec) => new CaseMeasurement(spec, settings, children));
+  for (const measurement of measurements) await measurement.warmUp();
+  const rounds = Math.max(1, Math.round(settings.duration_s / FIXED_RATE_SLICE_S));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < measurements.length; i++) {
+      await measurements[(i + round) % measurements.length]!.measure(settings.duration_s / rounds);
+      children.assertAlive();
+    }
+  }
+  return measurements.map((measurement) => {
+    const result = measurement.result();
+    reportProgress(result, measurement.label);
+    return result;
+  });
+}
+
+/** The run's temp folder (config, Stellwerk's log, stderr files); removed unless the run failed. */
+let tmp: string | null = null;
+
+async function main(children: ChildProcesses): Promise<number> {
+  const settings = readSettings();
+  const startedAt = new Date();
+  tmp = mkdtempSync(join(tmpdir(), 'stellwerk-bench-'));
+  const nodeArgs = (process.env.BENCH_STELLWERK_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0);
+  process.stderr.write(`Starting upstream, bare hop and Stellwerk (temp files in ${tmp})\n`);
+  const started = await startTargets(children, { root: ROOT, tmp, stellwerkNodeArgs: nodeArgs });
+  const { targets } = started;
+  for (const target of TARGETS) for (const mode of MODES) await checkAnswer(targets[target], mode);
+
+  const rate: FixedRate = { perSecond: settings.fixed_rate, mode: settings.fixed_rate_mode };
+  const specs: CaseSpec[] = [];
+  for (const mode of MODES) for (const target of TARGETS) specs.push({ kind: 'throughput', target: targets[target], mode });
+  for (const target of TARGETS) specs.push({ kind: 'fixed-rate', target: targets[target], mode: 'non-stream', rate });
+  const selected = settings.only === null ? specs : specs.filter((spec) => spec.kind === settings.only);
+  const perCase = settings.warmup_s + settings.duration_s;
+  process.stderr.write(`Running ${selected.length} cases of ${perCase} s each (about ${Math.ceil((selected.length * perCase) / 60)} min)\n`);
+  const cases: CaseResult[] = [];
+  for (const spec of selected.filter((spec) => spec.kind === 'throughput')) cases.push(await runThroughputCase(spec, settings, children));
+  const fixedRate = selected.filter((spec) => spec.kind === 'fixed-rate');
+  if (fixedRate.length > 0) cases.push(...(await runFixedRateCases(fixedRate, settings, children)));
+  addLatencyOverDirect(cases);
+  const summary = summarise(cases, settings);
+
+  const finishedAt = new Date();
+  const results = {
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    machine: machineInfo(),
+    git: gitInfo(ROOT),
+    settings,
+    stellwerk: {
+      node_args: nodeArgs,
+      log_level: 'info',
+      log_bytes: statSync(started.stellwerkLog).size,
+      ready_ms: round(started.readyMs.stellwerk, 1),
+    },
+    summary,
+    cases,
+  };
+  const file = writeResults(join(ROOT, 'bench/results'), startedAt, results);
+  process.stdout.write(`\n${formatReport(cases, summary, settings)}\n\n`);
+  process.stdout.write(`Results: ${file} (and bench/results/latest.json)\n`);
+  return summary.all_200 ? 0 : 1;
+}
+
+const children = new ChildProcesses();
+process.once('exit', () => children.killAllNow());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the benchmark's processes\n`);
+    void children.stopAll(2_000).finally(() => {
+      if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main(children);
+} catch (error) {
+  process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+} finally {
+  await children.stopAll();
+}
+if (tmp !== null) {
+  if (exitCode !== 0 || process.env.BENCH_KEEP_TMP === '1') process.stderr.write(`Temp files kept in ${tmp}\n`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(exitCode);

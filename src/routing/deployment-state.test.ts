@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../core/errors.js';
+import { DeploymentState, DeploymentStates, retryAfterMs } from './deployment-state.js';
+
+const settings = {
+  breaker: { failures: 2, error_rate: 0.5, window_ms: 10_000, min_requests: 100, open_ms: 1_000, probes: 1 },
+  latencyDecayMs: 60_000,
+  rpm: null,
+  tpm: null,
+  rateLimitCooldownMs: 5_000,
+};
+
+test('a 429 cools the deployment down for the retry-after it gave, or the configured default', () => {
+  const state = new DeploymentState(settings);
+  state.end(state.begin(1_000, 0, false), new GatewayError('upstream_client_error', { status: 429, headers: { 'retry-after': '3' } }), 1_000, 0);
+  assert.equal(state.cooldownUntil, 4_000);
+  state.end(state.begin(2_000, 0, false), new GatewayError('upstream_client_error', { status: 429, headers: { 'retry-after-ms': '7500' } }), 2_000, 0);
+  assert.equal(state.cooldownUntil, 9_500);
+  const fresh = new DeploymentState(settings);
+  fresh.end(fresh.begin(1_000, 0, false), new GatewayError('upstream_client_error', { status: 429 }), 1_000, 0);
+  assert.equal(fresh.cooldownUntil, 6_000);
+  assert.equal(fresh.breaker.stateAt(1_000), 'closed', 'a 429 is no fault of the upstream');
+});
+
+test('upstream faults count against the circuit; refused requests and clients leaving do not', () => {
+  const state = new DeploymentState(settings);
+  state.end(state.begin(0, 0, false), new GatewayError('upstream_client_error', { status: 400 }), 1, 0);
+  state.end(state.begin(1, 0, false), new GatewayError('client_closed_request'), 2, 0);
+  assert.equal(state.breaker.stateAt(3), 'closed');
+  state.end(state.begin(3, 0, false), new GatewayError('upstream_error'), 4, 0);
+  state.end(state.begin(4, 0, false), new GatewayError('upstream_timeout'), 5, 0);
+  assert.equal(state.breaker.stateAt(6), 'open');
+  assert.equal(state.inFlight, 0);
+});
+
+test('an attempt ends once, however often it is told', () => {
+  const state = new DeploymentState(settings);
+  const ticket = state.begin(0, 0, false);
+  state.end(ticket, null, 1, 0);
+  state.end(ticket, new GatewayError('upstream_error'), 2, 0);
+  assert.equal(state.inFlight, 0);
+});
+
+test('retry-after as seconds, milliseconds or an HTTP date', () => {
+  assert.equal(retryAfterMs(new GatewayError('upstream_client_error', { headers: { 'retry-after': '2' } })), 2_000);
+  assert.equal(retryAfterMs(new GatewayError('upstream_client_error', { headers: { 'retry-after-ms': '250' } })), 250);
+  const date = new Date(Date.now() + 10_000).toUTCString();
+  const fromDate = retryAfterMs(new GatewayError('upstream_client_error', { headers: { 'retry-after': date } }))!;
+  assert.ok(fromDate > 8_000 && fromDate <= 10_000);
+  assert.equal(retryAfterMs(new GatewayError('upstream_client_error')), null);
+});
+
+test('states outlive a reload with the same settings, and start afresh when they change', () => {
+  const states = new DeploymentStates();
+  const first = states.stateFor('gpu-1', settings);
+  assert.equal(states.stateFor('gpu-1', settings), first);
+  assert.notEqual(states.stateFor('gpu-1', { ...settings, rpm: 10 }), first);
+});
