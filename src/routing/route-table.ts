@@ -73,9 +73,10 @@ function buildAlias(
       maxConcurrency: settings.max_concurrency ?? null,
       price: settings.price ?? null,
     };
-    deployments.push(
-      new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, provider.chatFieldsFor?.(settings) ?? provider.chatFields, traits, state),
-    );
+    const chatFields = provider.chatFieldsFor?.(settings) ?? provider.chatFields;
+    const deployment = new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, chatFields, traits, state);
+    deployments.push(deployment);
+    if (settings.health_check !== undefined) checks.push({ deployment, settings: settings.health_check });
   });
   return new ModelAlias(
     model.name,
