@@ -12,6 +12,10 @@ server:
   port: \${STELLWERK_PORT:-4000}
 auth:
   master_key: \${STELLWERK_MASTER_KEY:-}
+governance:
+  database_url: \${DATABASE_URL:-}
+  redis_url: \${REDIS_URL:-}
+  key_pepper: \${STELLWERK_KEY_PEPPER:-}
 models:
   - name: demo
     deployments:

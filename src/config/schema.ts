@@ -102,6 +102,41 @@ const authSchema = z
   })
   .prefault({});
 
+const governanceSchema = z
+  .strictObject({
+    /** Postgres for replicas (`postgres://…`); empty: the embedded SQLite file below. */
+    database_url: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL'),
+    sqlite_path: z.string().min(1).default('./data/stellwerk.db'),
+    /** Redis for limits, budgets and change notifications shared by replicas; empty: in memory. */
+    redis_url: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .refine((value) => value === undefined || /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
+    /**
+     * Secret mixed into key hashes (HMAC-SHA256). All replicas need the same one. Empty: a random
+     * pepper is created once next to the SQLite file (single instance only).
+     */
+    key_pepper: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
+    /** When Redis cannot be reached: refuse requests (503), or fall back to per-replica limits. */
+    on_redis_unavailable: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+    /** How long the old key keeps working after a rotation. */
+    rotation_grace_ms: z.number().int().min(0).default(24 * 3600 * 1000),
+    /** Request log rows older than this are deleted in the background; 0 keeps them. */
+    retention_days: z.number().int().min(0).default(90),
+  })
+  .prefault({});
+
+export type GovernanceConfig = z.infer<typeof governanceSchema>;
+
 const loggingSchema = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -114,6 +149,7 @@ export const configSchema = z
     auth: authSchema,
     logging: loggingSchema,
     resilience: resilienceSchema,
+    governance: governanceSchema,
     models: z.array(modelSchema).min(1, 'list at least one model'),
   })
   .superRefine((config, ctx) => {

@@ -33,6 +33,36 @@ export const ERROR_CODES = {
     level: 'info',
     message: 'Missing or invalid API key. Send it as "Authorization: Bearer <key>" or "x-api-key".',
   },
+  key_expired: {
+    status: 401,
+    type: 'authentication_error',
+    level: 'info',
+    message: 'The API key has expired.',
+  },
+  key_blocked: {
+    status: 403,
+    type: 'permission_error',
+    level: 'info',
+    message: 'The API key is blocked.',
+  },
+  model_not_allowed: {
+    status: 403,
+    type: 'permission_error',
+    level: 'info',
+    message: 'The API key may not use this model.',
+  },
+  forbidden: {
+    status: 403,
+    type: 'permission_error',
+    level: 'info',
+    message: 'The API key may not do this.',
+  },
+  not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    level: 'info',
+    message: 'No such object.',
+  },
   model_not_found: {
     status: 404,
     type: 'invalid_request_error',
@@ -75,6 +105,18 @@ export const ERROR_CODES = {
     level: 'info',
     message: 'The client closed the connection before the answer was complete; nothing is sent.',
   },
+  rate_limit_exceeded: {
+    status: 429,
+    type: 'rate_limit_error',
+    level: 'info',
+    message: 'Rate limit reached for this key or team.',
+  },
+  budget_exceeded: {
+    status: 429,
+    type: 'insufficient_quota',
+    level: 'info',
+    message: 'The budget of this key or team is used up for the current period.',
+  },
   upstream_rate_limited: {
     status: 429,
     type: 'rate_limit_error',
@@ -110,6 +152,12 @@ export const ERROR_CODES = {
     type: 'server_error',
     level: 'info',
     message: 'The gateway is shutting down.',
+  },
+  limits_unavailable: {
+    status: 503,
+    type: 'server_error',
+    level: 'error',
+    message: 'The shared rate-limit store cannot be reached; requests are refused rather than let through unlimited.',
   },
   no_healthy_deployment: {
     status: 503,

@@ -5,8 +5,8 @@
  * - `ignored`: has no effect behind the canonical model (a hint or an Anthropic account setting);
  *   named in the `x-stellwerk-ignored-params` response header when present;
  * - `rejected`: needs Anthropic's own servers (server-side state or tools); a 400 naming it.
- * A field not listed is treated as `ignored`. A test checks that every field of the SDK's
- * `MessageCreateParams` is listed here.
+ * A field not listed is treated as `ignored`. translate-request.test.ts makes the type check fail
+ * when the SDK's `MessageCreateParams` has a field that is not listed here.
  */
 export type AnthropicFieldHandling = 'mapped' | 'ignored' | 'rejected';
 

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../server/request-context.js';
 import { anthropicErrorBody } from './errors.js';
 import { anthropicUsage, messageId, stopReasonOf } from './translate-response.js';
 import type { AnthropicUsage, StreamEvent } from '../../providers/anthropic/wire.js';
+import { drained } from '../../server/drain.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -179,25 +180,4 @@ export async function writeAnthropicStream(ctx: RequestContext, events: EventStr
     }
     res.end(sseEvent({ type: 'error' }, anthropicErrorBody(error)));
   }
-}
-
-/**
- * Resolves when the client can take more, or rejects when the request is aborted (client gone,
- * timeout). The same wait as the OpenAI relay's, which does not export its own.
- */
-function drained(ctx: RequestContext): Promise<void> {
-  const { res, abort } = ctx;
-  if (abort.signal.aborted) return Promise.reject(abort.signal.reason);
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      abort.signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      res.off('drain', onDrain);
-      reject(abort.signal.reason);
-    };
-    res.once('drain', onDrain);
-    abort.signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

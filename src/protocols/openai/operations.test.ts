@@ -17,7 +17,8 @@ function deploymentWith(overrides: Partial<Record<ChatField, FieldHandling>>): D
 
 function contextWith(body: Record<string, unknown>) {
   const headers: Record<string, string> = {};
-  const ctx = { body, res: { setHeader: (name: string, value: string) => (headers[name] = value) } } as unknown as RequestContext;
+  const res = { setHeader: (name: string, value: string) => (headers[name] = value), removeHeader: (name: string) => delete headers[name] };
+  const ctx = { body, res } as unknown as RequestContext;
   return { ctx, headers };
 }
 

@@ -79,6 +79,8 @@ function fitChatFields(deployment: Deployment, ctx: RequestContext): void {
     }
   }
   let ignored: string | null = null;
+  // A retry may land on another deployment: the header speaks of the one that answers.
+  ctx.res.removeHeader('x-stellwerk-ignored-params');
   for (const field of deployment.ignoredChatFields) {
     if (body[field] !== undefined && body[field] !== null) ignored = ignored === null ? field : `${ignored},${field}`;
   }

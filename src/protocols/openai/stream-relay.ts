@@ -3,6 +3,7 @@ import type { EventStream } from '../../providers/types.js';
 import type { RequestContext } from '../../server/request-context.js';
 import { openAiErrorBody } from './errors.js';
 import { usageOf } from './operations.js';
+import { drained } from '../../server/drain.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -46,22 +47,4 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
     }
     res.end(`data: ${openAiErrorBody(error)}\n\n`);
   }
-}
-
-/** Resolves when the client can take more, or when the request is aborted (client gone, timeout). */
-function drained(ctx: RequestContext): Promise<void> {
-  const { res, abort } = ctx;
-  if (abort.signal.aborted) return Promise.reject(abort.signal.reason);
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      abort.signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      res.off('drain', onDrain);
-      reject(abort.signal.reason);
-    };
-    res.once('drain', onDrain);
-    abort.signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -124,7 +124,8 @@ export class SimulatorAdapter implements ProviderAdapter {
     const prompt = promptText(request.messages);
     const seed = hash32(prompt, request.seed == null ? undefined : request.seed >>> 0);
     const limit = limitOf(request.max_completion_tokens) ?? limitOf(request.max_tokens);
-    const count = limit ?? this.config.output_tokens;
+    // A limit above the simulator's natural answer length does not lengthen it (as with a real model).
+    const count = limit === null ? this.config.output_tokens : Math.min(limit, this.config.output_tokens);
     const n = Math.max(1, request.n ?? 1);
     const tool = this.toolToCall(request);
     const choices: PlannedChoice[] = [];
@@ -146,7 +147,7 @@ export class SimulatorAdapter implements ProviderAdapter {
       const words = answerTokens(seed + index, count);
       const stopped = applyStop(words.join(''), request.stop);
       const tokens = stopped.stopped ? tokensUpTo(words, stopped.text) : words;
-      choices.push({ kind: 'text', tokens, finish: stopped.stopped || limit === null ? 'stop' : 'length' });
+      choices.push({ kind: 'text', tokens, finish: stopped.stopped || limit === null || limit >= this.config.output_tokens ? 'stop' : 'length' });
       completionTokens += tokens.length;
       steps = Math.max(steps, tokens.length);
     }

@@ -1,0 +1,89 @@
+import type { KeyRecord, TeamRecord } from '../guard/types.js';
+
+/** One answered request, as the request log and the spend keep it. */
+export interface RequestRow {
+  /** The request id (x-request-id). */
+  readonly id: string;
+  /** Epoch milliseconds when the request arrived. */
+  readonly ts: number;
+  readonly key_id: string | null;
+  readonly team_id: string | null;
+  readonly alias: string | null;
+  readonly deployment: string | null;
+  readonly endpoint: string;
+  readonly status: number;
+  readonly stream: boolean;
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  /** Settled cost in nano-USD (1e-9 USD), exact. */
+  readonly cost_nanos: number;
+  readonly latency_ms: number;
+  readonly ttft_ms: number | null;
+  readonly error_code: string | null;
+}
+
+export type UsageGroup = 'key' | 'team' | 'alias' | 'day';
+
+export interface UsageQuery {
+  readonly groupBy: UsageGroup;
+  /** Epoch ms, inclusive; null: from the beginning. */
+  readonly from: number | null;
+  /** Epoch ms, exclusive; null: up to now. */
+  readonly to: number | null;
+  /** Only this team's requests (for team admins). */
+  readonly teamId?: string | null;
+}
+
+export interface UsageRow {
+  /** The group's value: key id, team id, alias, or day (YYYY-MM-DD, UTC). */
+  readonly group: string | null;
+  readonly requests: number;
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly cost_nanos: number;
+}
+
+/** What changed, for the other replicas' caches. */
+export type ChangeEvent = { readonly kind: 'key'; readonly id: string } | { readonly kind: 'team'; readonly id: string };
+
+/**
+ * The governance store: keys, teams, the request log and spend. Implemented on SQLite (embedded
+ * default) and Postgres with the same schema and migrations. Nothing here is called per request
+ * on the hot path: keys are read into memory at start and on change notifications, and request
+ * rows arrive in batches from the writer.
+ */
+export interface GovernanceStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations. */
+  migrate(): Promise<void>;
+
+  listKeys(): Promise<KeyRecord[]>;
+  getKey(id: string): Promise<KeyRecord | null>;
+  insertKey(key: KeyRecord): Promise<void>;
+  /** Replaces the record with the same id; false if there is none. */
+  updateKey(key: KeyRecord): Promise<boolean>;
+
+  listTeams(): Promise<TeamRecord[]>;
+  getTeam(id: string): Promise<TeamRecord | null>;
+  insertTeam(team: TeamRecord): Promise<void>;
+  updateTeam(team: TeamRecord): Promise<boolean>;
+  /** False if there is none; keys of the team keep existing with team_id set to null. */
+  deleteTeam(id: string): Promise<boolean>;
+
+  /** Inserts a batch in one transaction; a row whose id exists already is skipped (retries are safe). */
+  insertRequests(rows: readonly RequestRow[]): Promise<void>;
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  /** Sum of cost_nanos of a key's or team's requests since `since` (epoch ms), to seed budget counters. */
+  spendSince(scope: 'key' | 'team', id: string, since: number): Promise<number>;
+  /** Deletes request rows older than `before` (epoch ms); returns how many. */
+  deleteRequestsBefore(before: number): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+/** Tells every replica what changed (Redis pub/sub, Postgres LISTEN/NOTIFY, or in-process). */
+export interface ChangeNotifier {
+  publish(event: ChangeEvent): Promise<void>;
+  subscribe(listener: (event: ChangeEvent) => void): void;
+  close(): Promise<void>;
+}
