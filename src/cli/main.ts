@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { runCheck } from './check.js';
 import { runStart } from './start.js';
+import { runAdmin } from './admin.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Stellwerk — an AI gateway: one OpenAI-compatible endpoint in front of every model.
@@ -11,12 +12,16 @@ const HELP = `Stellwerk — an AI gateway: one OpenAI-compatible endpoint in fro
 Usage:
   stellwerk start [--config FILE] [--port N] [--host H] [--watch] [--insecure]
   stellwerk check --config FILE
+  stellwerk keys|teams|usage …     (see "stellwerk keys --help")
   stellwerk --help | --version
 
 Commands:
   start    Serve the gateway. Without --config (or STELLWERK_CONFIG) a built-in config
            serves the model "demo" from the offline simulator.
   check    Validate a config file; prints every problem with file, line and field.
+  keys     Create, list, revoke and rotate virtual keys.
+  teams    Create, list and delete teams.
+  usage    Requests, tokens and spend by key, team, model or day.
 
 Options:
   -c, --config FILE   Config file (YAML). Env: STELLWERK_CONFIG
@@ -34,6 +39,18 @@ export function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === 'keys' || first === 'teams' || first === 'usage') {
+    try {
+      return await runAdmin(first, argv.slice(1));
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof ConfigError) {
+        process.stderr.write(`stellwerk: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -117,6 +117,8 @@ const governanceSchema = z
       .optional()
       .transform((value) => (value === '' ? undefined : value))
       .refine((value) => value === undefined || /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
+    /** Prefix of every Redis key and channel, so several gateways (or tests) can share one Redis. */
+    redis_prefix: z.string().min(1).default('stellwerk:'),
     /**
      * Secret mixed into key hashes (HMAC-SHA256). All replicas need the same one. Empty: a random
      * pepper is created once next to the SQLite file (single instance only).

@@ -7,8 +7,9 @@ import { anthropicErrorBody } from '../protocols/anthropic/errors.js';
 import { countTokens, parseCountTokensBody } from '../protocols/anthropic/count-tokens.js';
 import { messagesOperation, respondAnthropic } from '../protocols/anthropic/operations.js';
 import { callUpstream } from './call-upstream.js';
+import { authorizeModel, identify, reserveLimits } from '../guard/stages.js';
+import { dispatchAdmin, serveAdminOpenApi } from '../admin/router.js';
 import {
-  authenticate,
   listModels,
   parseBody,
   readJsonBody,
@@ -19,7 +20,8 @@ import {
 
 /** An API route: its method, the metrics/log name, its stages and the error shape of its protocol. */
 export interface ApiRoute {
-  readonly method: 'GET' | 'POST';
+  /** '*': the route's own stages tell methods apart. */
+  readonly method: 'GET' | 'POST' | '*';
   readonly name: string;
   readonly stages: readonly Stage[];
   /** Serialises an error in the shape the route's clients expect. */
@@ -32,10 +34,12 @@ export interface ApiRoute {
  */
 export function modelCallStages(operation: Operation, respondStage: Stage = respond): readonly Stage[] {
   return [
-    authenticate,
+    identify,
     readJsonBody,
     parseBody(operation),
     resolveAlias,
+    authorizeModel,
+    reserveLimits,
     callUpstream(operation),
     respondStage,
   ];
@@ -46,14 +50,19 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map([
   ['/v1/chat/completions', { method: 'POST', name: 'chat', stages: modelCallStages(chatOperation), errorBody: openAiErrorBody }],
   ['/v1/completions', { method: 'POST', name: 'completions', stages: modelCallStages(completionsOperation), errorBody: openAiErrorBody }],
   ['/v1/embeddings', { method: 'POST', name: 'embeddings', stages: modelCallStages(embeddingsOperation), errorBody: openAiErrorBody }],
-  ['/v1/models', { method: 'GET', name: 'models', stages: [authenticate, listModels], errorBody: openAiErrorBody }],
+  ['/v1/models', { method: 'GET', name: 'models', stages: [identify, listModels], errorBody: openAiErrorBody }],
+  ['/admin/openapi.json', { method: 'GET', name: 'admin', stages: [serveAdminOpenApi], errorBody: openAiErrorBody }],
   // Anthropic's Messages API, answered through the canonical model by any deployment.
   ['/v1/messages', { method: 'POST', name: 'messages', stages: modelCallStages(messagesOperation, respondAnthropic), errorBody: anthropicErrorBody }],
   [
     '/v1/messages/count_tokens',
-    { method: 'POST', name: 'count_tokens', stages: [authenticate, readJsonBody, parseCountTokensBody, resolveAlias, countTokens], errorBody: anthropicErrorBody },
+    { method: 'POST', name: 'count_tokens', stages: [identify, readJsonBody, parseCountTokensBody, resolveAlias, authorizeModel, countTokens], errorBody: anthropicErrorBody },
   ],
 ]);
 
-export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [authenticate, retrieveModel], errorBody: openAiErrorBody };
+export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [identify, retrieveModel], errorBody: openAiErrorBody };
 export const MODEL_ROUTE_PREFIX = '/v1/models/';
+
+/** Everything under /admin/: keys, teams, usage, and the OpenAPI description. */
+export const ADMIN_ROUTE: ApiRoute = { method: '*', name: 'admin', stages: [identify, dispatchAdmin], errorBody: openAiErrorBody };
+export const ADMIN_ROUTE_PREFIX = '/admin/';

@@ -6,7 +6,8 @@ import { openAiErrorBody } from '../protocols/openai/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { accountRequest } from './account.js';
-import { API_ROUTES, MODEL_ROUTE, MODEL_ROUTE_PREFIX, type ApiRoute } from './endpoints.js';
+import { ADMIN_ROUTE, ADMIN_ROUTE_PREFIX, API_ROUTES, MODEL_ROUTE, MODEL_ROUTE_PREFIX, type ApiRoute } from './endpoints.js';
+import { Governance } from '../guard/governance.js';
 import { runLifecycle, type Lifecycle, type Stage } from './lifecycle.js';
 import { RequestContext } from './request-context.js';
 import { sendErrorWith } from './respond.js';
@@ -29,6 +30,7 @@ export class Gateway {
   /** What the router learned of each deployment; survives reloads. */
   private readonly states = new DeploymentStates();
   private healthChecker: HealthChecker | null = null;
+  private governance: Governance | null = null;
   private readonly server: Server;
   private inFlight = 0;
   private draining = false;
@@ -42,8 +44,11 @@ export class Gateway {
     this.current = this.buildRuntime(config);
     this.metrics.deploymentsSource = () => this.deploymentViews();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
-    this.finish = (ctx) => accountRequest(ctx, this.metrics, this.logger);
-    for (const route of [...API_ROUTES.values(), MODEL_ROUTE]) {
+    this.finish = (ctx) => {
+      accountRequest(ctx, this.metrics, this.logger);
+      ctx.runtime.governance?.record(ctx);
+    };
+    for (const route of [...API_ROUTES.values(), MODEL_ROUTE, ADMIN_ROUTE]) {
       this.routeLifecycles.set(route, { stages: route.stages, sendError: (ctx) => sendErrorWith(ctx, route.errorBody), finish: this.finish });
     }
   }
@@ -52,7 +57,12 @@ export class Gateway {
     return this.current;
   }
 
-  listen(port = this.current.config.server.port, host = this.current.config.server.host): Promise<AddressInfo> {
+  /** Opens the governance store (keys, limits, request log), then listens. */
+  async listen(port = this.current.config.server.port, host = this.current.config.server.host): Promise<AddressInfo> {
+    if (this.governance === null) {
+      this.governance = await Governance.open(this.current.config, this.logger, this.metrics);
+      this.current.governance = this.governance;
+    }
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -91,11 +101,12 @@ export class Gateway {
     this.server.closeAllConnections();
     this.healthChecker?.stop();
     await this.current.close();
+    await this.governance?.close();
     this.logger.flush();
   }
 
   private buildRuntime(config: Config): Runtime {
-    const runtime = new Runtime(config, this.states);
+    const runtime = new Runtime(config, this.states, this.governance);
     for (const warning of runtime.routes.warnings) this.logger.warn(warning);
     this.healthChecker?.stop();
     this.healthChecker = new HealthChecker(runtime.routes.healthChecks, this.logger);
@@ -128,7 +139,9 @@ export class Gateway {
       this.serveOperational(path, res);
       return;
     }
-    const route = API_ROUTES.get(path) ?? (path.startsWith(MODEL_ROUTE_PREFIX) ? MODEL_ROUTE : undefined);
+    const route =
+      API_ROUTES.get(path) ??
+      (path.startsWith(MODEL_ROUTE_PREFIX) ? MODEL_ROUTE : path.startsWith(ADMIN_ROUTE_PREFIX) ? ADMIN_ROUTE : undefined);
     const ctx = new RequestContext(req, res, this.current, route?.name ?? 'unknown');
     res.setHeader('x-request-id', ctx.id);
     if (this.draining) res.setHeader('connection', 'close');
@@ -146,7 +159,7 @@ export class Gateway {
     const errorBody = route?.errorBody ?? openAiErrorBody;
     if (this.draining) return this.failing(new GatewayError('shutting_down'), errorBody);
     if (route === undefined) return this.failing(new GatewayError('route_not_found'), errorBody);
-    if (method !== route.method) {
+    if (route.method !== '*' && method !== route.method) {
       const error = new GatewayError('method_not_allowed', { message: `Use ${route.method} for this endpoint.`, headers: { allow: route.method } });
       return this.failing(error, errorBody);
     }
@@ -174,7 +187,7 @@ export class Gateway {
       );
       return;
     }
-    const ready = path === '/healthz' || !this.draining;
+    const ready = path === '/healthz' || (!this.draining && this.governance !== null);
     const body = JSON.stringify({ status: ready ? 'ok' : 'shutting_down' });
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);

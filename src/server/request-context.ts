@@ -8,6 +8,10 @@ import type { EventStream, Parsed } from '../providers/types.js';
 import type { AnthropicRequestNotes } from '../protocols/anthropic/translate-request.js';
 import type { Runtime } from './runtime.js';
 import type { Attempt } from './attempt.js';
+import type { Identity } from '../guard/keys.js';
+import type { Reservation } from '../guard/limits/types.js';
+
+const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -37,6 +41,10 @@ export class RequestContext {
   clientWantsUsage = false;
   /** Set by the Anthropic ingress: what answering in Anthropic's shape needs from the request. */
   anthropic: AnthropicRequestNotes | null = null;
+  /** Who is asking: set by the identify stage. */
+  identity: Identity = ANONYMOUS;
+  /** Limits and budget reserved for this request, settled at its end. */
+  reservation: Reservation | null = null;
   /** The alias the client asked for. */
   alias: ModelAlias | null = null;
   /** The deployment of the current (in the end: the last) attempt. */

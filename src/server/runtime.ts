@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { RouteTable } from '../routing/route-table.js';
 import { DeploymentStates } from '../routing/deployment-state.js';
+import type { Governance } from '../guard/governance.js';
 
 /**
  * One loaded config, ready to serve: the route table, the master key's hash and precomputed
@@ -16,6 +17,8 @@ export class Runtime {
   constructor(
     readonly config: Config,
     states: DeploymentStates = new DeploymentStates(),
+    /** Keys, limits, budgets and the request log; process-wide, shared by every runtime (set once opened). */
+    public governance: Governance | null = null,
   ) {
     this.routes = RouteTable.build(config, states);
     this.masterKeyHash = config.auth.master_key === undefined ? null : sha256(config.auth.master_key);

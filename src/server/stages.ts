@@ -12,24 +12,6 @@ import { sendJson } from './respond.js';
  * and leaves what it learned on the context.
  */
 
-/** With a master key configured, the request must carry it (Bearer or x-api-key). */
-export const authenticate: Stage = (ctx) => {
-  const runtime = ctx.runtime;
-  if (!runtime.authRequired) return;
-  const presented = presentedKey(ctx);
-  if (presented === null || !runtime.isMasterKey(presented)) throw new GatewayError('invalid_api_key');
-};
-
-function presentedKey(ctx: RequestContext): string | null {
-  const authorization = ctx.req.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization);
-    return match === null ? null : match[1]!.trim();
-  }
-  const apiKey = ctx.req.headers['x-api-key'];
-  return typeof apiKey === 'string' ? apiKey : null;
-}
-
 export const readJsonBody: Stage = async (ctx) => {
   const { value, size } = await readJson(ctx.req, ctx.runtime.config.server.max_body_bytes);
   ctx.body = value;

@@ -85,5 +85,10 @@ export interface GovernanceStore {
 export interface ChangeNotifier {
   publish(event: ChangeEvent): Promise<void>;
   subscribe(listener: (event: ChangeEvent) => void): void;
+  /**
+   * Called after the notifier's connection came back: events published meanwhile may have
+   * been missed, so a cache should reload everything. Never called by the in-process notifier.
+   */
+  onResync?(listener: () => void): void;
   close(): Promise<void>;
 }

@@ -23,6 +23,9 @@ export class GatewayMetrics {
   readonly tokens: Counter<'alias' | 'deployment' | 'kind'>;
   readonly attempts: Counter<'deployment' | 'outcome'>;
   readonly fallbacks: Counter<'alias' | 'fallback'>;
+  readonly requestLogDropped: Counter;
+  /** Set by the governance: rows waiting for the request log. */
+  requestLogQueue: () => number = () => 0;
   /** Set by the gateway: the deployments of the running config, for the state gauges. */
   deploymentsSource: () => Iterable<DeploymentView> = () => [];
 
@@ -72,6 +75,20 @@ export class GatewayMetrics {
       help: 'Requests answered by a fallback model alias.',
       labelNames: ['alias', 'fallback'],
       registers,
+    });
+    this.requestLogDropped = new Counter({
+      name: 'stellwerk_request_log_dropped_total',
+      help: 'Request log rows that could not be kept (the queue was full while the store was down).',
+      registers,
+    });
+    const queue = () => this.requestLogQueue();
+    new Gauge({
+      name: 'stellwerk_request_log_queue',
+      help: 'Request log rows waiting to be written to the store.',
+      registers,
+      collect() {
+        this.set(queue());
+      },
     });
     const source = () => this.deploymentsSource();
     new Gauge({

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GoogleGenAIOptions } from '@google/genai';
 
 /**
  * A server that only records: the request-shape tests point the official @google/genai SDK at it
@@ -67,4 +68,16 @@ export async function startCaptureServer(): Promise<CaptureServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+type GoogleAuthOptions = NonNullable<GoogleGenAIOptions['googleAuthOptions']>;
+
+/**
+ * Auth options for @google/genai in Vertex mode that present a fixed access token: an auth client
+ * as google-auth-library's GoogleAuth uses one (it only asks it for request headers), so the SDK
+ * needs no real Google credentials to talk to a local server.
+ */
+export function fixedTokenAuth(token: string): GoogleAuthOptions {
+  const authClient = { getRequestHeaders: async () => new Headers({ authorization: `Bearer ${token}` }) };
+  return { authClient: authClient as unknown as GoogleAuthOptions['authClient'] };
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, FunctionCallingConfigMode, GoogleGenAI, Type, type Content } from '@google/genai';
-import { OAuth2Client } from 'google-auth-library';
 import { signAssertion, type ServiceAccount } from '../../src/providers/vertex/auth.js';
+import { fixedTokenAuth } from './gemini-capture.js';
 import { chatAnswer, CACHED_TOKENS, THOUGHT, thoughtSignatureFor, toolArguments } from './gemini-answers.js';
 import { BAD_REQUEST_MESSAGE, embeddingVector, startGeminiEmulator, type GeminiEmulator } from './gemini.js';
 
@@ -156,14 +156,13 @@ describe('gemini emulator (Vertex AI), judged by @google/genai', () => {
     const response = await fetch(emulator.tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
     assert.equal(response.status, 200);
     const { access_token: token } = (await response.json()) as { access_token: string };
-    const authClient = new OAuth2Client();
-    authClient.setCredentials({ access_token: token, expiry_date: Date.now() + 3_600_000 });
+    const auth = fixedTokenAuth(token);
     vertex = new GoogleGenAI({
       vertexai: true,
       project: 'emu-project',
       location: 'europe-west4',
       apiVersion: 'v1',
-      googleAuthOptions: { authClient },
+      googleAuthOptions: auth,
       httpOptions: { baseUrl: emulator.url },
     });
   });
@@ -195,9 +194,8 @@ describe('gemini emulator (Vertex AI), judged by @google/genai', () => {
     });
     assert.equal(response.status, 400);
     assert.deepEqual(await response.json(), { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
-    const authClient = new OAuth2Client();
-    authClient.setCredentials({ access_token: 'ya29.made-up', expiry_date: Date.now() + 3_600_000 });
-    const stranger = new GoogleGenAI({ vertexai: true, project: 'p', location: 'us-central1', apiVersion: 'v1', googleAuthOptions: { authClient }, httpOptions: { baseUrl: emulator.url } });
+    const auth = fixedTokenAuth('ya29.made-up');
+    const stranger = new GoogleGenAI({ vertexai: true, project: 'p', location: 'us-central1', apiVersion: 'v1', googleAuthOptions: auth, httpOptions: { baseUrl: emulator.url } });
     const refused = await apiError(() => stranger.models.generateContent({ model: 'echo', contents: SUBJECT }));
     assert.equal(refused.status, 401);
     assert.match(refused.message, /UNAUTHENTICATED/);

@@ -14,7 +14,12 @@ export interface RunningGateway {
 
 /** Starts a gateway in this process on an ephemeral loopback port, from YAML config text. */
 export async function startGateway(yaml: string, env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
-  const config = parseConfig(yaml, 'test-config.yaml', env);
+  const parsed = parseConfig(yaml, 'test-config.yaml', env);
+  // Tests keep their governance store in memory unless their config names one.
+  const config =
+    parsed.governance.database_url === undefined && parsed.governance.sqlite_path === './data/stellwerk.db'
+      ? { ...parsed, governance: { ...parsed.governance, sqlite_path: ':memory:' } }
+      : parsed;
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -46,6 +46,8 @@ export type Admission =
 export interface LimitsUnavailable {
   readonly ok: false;
   readonly refusal: 'unavailable';
+  /** The first of the request's scopes that has a limit, none of which could be checked. */
+  readonly scope: string;
   readonly retryAfterMs: number;
   /** Why, for the log (never shown to clients: it may name hosts). */
   readonly reason: string;
@@ -59,8 +61,17 @@ export interface LimitsUnavailable {
  */
 export const RESERVATION_BACKEND = '@backend';
 
-/** How a backend reports trouble (Redis unreachable, settlement lost); a pino logger fits. */
-export type LimitLog = (level: 'error' | 'warn' | 'info', message: string, fields: Readonly<Record<string, unknown>>) => void;
+/**
+ * How a backend reports trouble (Redis unreachable or back, a settlement lost). Message first, so
+ * `(message) => logger.error(message)` works; `(message, { level, ...fields }) =>
+ * logger[level](fields, message)` keeps the level (recovery is `warn`).
+ */
+export type LimitLog = (message: string, fields: LimitLogFields) => void;
+
+export interface LimitLogFields {
+  readonly level: 'error' | 'warn' | 'info';
+  readonly [field: string]: unknown;
+}
 
 /** What was reserved, to be settled exactly once. */
 export interface Reservation {

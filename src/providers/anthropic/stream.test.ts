@@ -107,6 +107,24 @@ test('an error event mid-stream is thrown after the chunks before it, scrubbed',
   assert.deepEqual(seen, EXPECTED.slice(0, 2));
 });
 
+test('an error right after message_start comes before any chunk, so the gateway can still retry', async () => {
+  const events = [EVENTS[0]!, EVENTS[1]!, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }];
+  const iterator = chatChunks(anthropicEvents(pieces([Buffer.from(sse(events))]), call), CREATED)[Symbol.asyncIterator]();
+  await assert.rejects(iterator.next(), (error: unknown) => error instanceof GatewayError && error.upstreamCode === 'overloaded_error');
+});
+
+test('an answer without content still starts with the role, then finishes', () => {
+  const translator = new ChunkTranslator(CREATED);
+  assert.deepEqual(translator.accept(EVENTS[0] as never), []);
+  translator.accept({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1 } });
+  const chunks = translator.accept({ type: 'message_stop' });
+  assert.deepEqual(chunks.map((chunk) => [chunk.choices[0]?.delta, chunk.choices[0]?.finish_reason ?? null]), [
+    [{ role: 'assistant', content: '' }, null],
+    [{}, 'stop'],
+    [undefined, null],
+  ]);
+});
+
 test('a stream cut off before message_stop, or with an event that is not JSON, fails', async () => {
   await assert.rejects(translate([Buffer.from(sse(EVENTS.slice(0, -1)))]), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error' && /ended its stream/.test(error.message));
   await assert.rejects(translate([Buffer.from('event: message_start\ndata: {nope\n\n')]), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_bad_response');
@@ -137,6 +155,7 @@ test('a read failure goes through the failure mapper; the body is destroyed', as
 test('unknown events and blocks are passed over; message_delta usage counts win; stop reasons map', () => {
   const translator = new ChunkTranslator(CREATED);
   translator.accept(EVENTS[0] as never);
+  translator.accept({ type: 'content_block_start', index: 9, content_block: { type: 'text', text: 'x' } });
   assert.deepEqual(translator.accept({ type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use', id: 's', name: 'web_search', input: {} } }), []);
   assert.deepEqual(translator.accept({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"q":1}' } }), []);
   assert.deepEqual(translator.accept({ type: 'some_future_event' } as never), []);

@@ -91,6 +91,7 @@ export class ChunkTranslator {
   private readonly blocks = new Map<number, BlockState>();
   private toolCalls = 0;
   private done = false;
+  private roleSent = false;
 
   constructor(private readonly created: number) {}
 
@@ -99,13 +100,24 @@ export class ChunkTranslator {
     return this.done;
   }
 
+  /**
+   * The role chunk is held back until the first content (or the finish): the gateway commits to
+   * a stream at its first chunk, so an error event right after message_start can still be retried.
+   */
   accept(event: StreamEvent): ChatChunk[] {
+    const chunks = this.translate(event);
+    if (chunks.length === 0 || this.roleSent) return chunks;
+    this.roleSent = true;
+    return [this.chunk({ role: 'assistant', content: '' }), ...chunks];
+  }
+
+  private translate(event: StreamEvent): ChatChunk[] {
     switch (event.type) {
       case 'message_start':
         this.id = event.message.id;
         this.model = event.message.model;
         this.usage = { ...event.message.usage };
-        return [this.chunk({ role: 'assistant', content: '' })];
+        return [];
       case 'content_block_start':
         return this.startBlock(event.index, event.content_block);
       case 'content_block_delta':

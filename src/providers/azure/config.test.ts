@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { azureAuth, azureRoute } from './api.js';
 import { AZURE_DEFAULT_API_VERSION, azureDeploymentSchema, ENTRA_AUTHORITY_HOST, ENTRA_SCOPE, type AzureDeployment } from './config.js';
+import { AZURE_CHAT_FIELDS } from './fields.js';
 import { azureProvider } from './index.js';
 
 const ENDPOINT = 'https://my-resource.openai.azure.com';
@@ -81,4 +83,11 @@ test('an api key is sent as the api-key header and is a secret', async () => {
   const entra = azureAuth(parse({ deployment: 'd', entra: ENTRA }), timeouts);
   assert.deepEqual(entra.secrets, ['s3cret']);
   await entra.close();
+});
+
+test('docs/providers/azure.md lists every field with the handling fields.ts gives it', () => {
+  const docs = readFileSync(new URL('../../../docs/providers/azure.md', import.meta.url), 'utf8');
+  const rows = new Map<string, string>();
+  for (const match of docs.matchAll(/^\| `([a-z_]+)` \| (pass|mapped|ignored|rejected) \|/gm)) rows.set(match[1]!, match[2]!);
+  assert.deepEqual(Object.fromEntries([...rows].sort()), Object.fromEntries(Object.entries(AZURE_CHAT_FIELDS).sort()));
 });

@@ -148,11 +148,14 @@ export class EntraTokenSource {
         cause: error,
       });
     }
-    if (error instanceof GatewayError && error.message.startsWith('Entra ID')) return error;
+    if (error instanceof EntraRefusal) return error;
     const reason = error instanceof GatewayError ? error.message : 'the request failed';
     return new GatewayError('upstream_error', { message: `Could not get an Entra ID token: ${reason}`, cause: error });
   }
 }
+
+/** Entra's own answer to the token request; its message says all there is to say. */
+class EntraRefusal extends GatewayError {}
 
 /** Entra's error body: `{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret…"}`. */
 function tokenStatusError(status: number, _headers: IncomingHttpHeaders, text: string, secrets: readonly string[]): GatewayError {
@@ -167,7 +170,7 @@ function tokenStatusError(status: number, _headers: IncomingHttpHeaders, text: s
     detail = text.trim().slice(0, MAX_DESCRIPTION);
   }
   const suffix = detail.length > 0 ? `: ${scrub(detail, secrets).slice(0, MAX_DESCRIPTION)}` : '';
-  return new GatewayError('upstream_error', {
+  return new EntraRefusal('upstream_error', {
     message: `Entra ID refused the deployment's token request (HTTP ${status})${suffix}`,
   });
 }

@@ -19,7 +19,7 @@ export function azureStatusError(status: number, headers: IncomingHttpHeaders, t
   if (error !== null && status === 404 && error.code === 'DeploymentNotFound') {
     const message = typeof error.message === 'string' ? `: ${scrub(error.message, secrets)}` : '';
     return new GatewayError('upstream_error', {
-      message: `The deployment's Azure deployment does not exist (HTTP 404 DeploymentNotFound)${message}`,
+      message: `The configured Azure deployment does not exist (HTTP 404 DeploymentNotFound)${message}`,
     });
   }
   if (error !== null && error.code === 'content_filter' && typeof error.message === 'string') {

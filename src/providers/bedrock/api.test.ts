@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bedrockDeploymentSchema, type BedrockDeployment } from './config.js';
-import { encodeModelId, endpointUrl, missingSettings, resolveCredentials, resolveRegion } from './api.js';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { BedrockApi, encodeModelId, endpointUrl, missingSettings, resolveCredentials, resolveRegion } from './api.js';
 
 function deployment(fields: Record<string, unknown> = {}): BedrockDeployment {
   return bedrockDeploymentSchema.parse({ provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', ...fields });
@@ -54,4 +56,23 @@ test('the config refuses half-given credentials and regions that are not AWS reg
   assert.match(issues({ region: 'Frankfurt' })[0]!, /^region: must be an AWS region/);
   assert.deepEqual(issues({ region: 'us-gov-west-1' }), []);
   assert.match(issues({ embeddings: 'openai' })[0]!, /^embeddings:/);
+});
+
+test('signed headers cover the endpoint path prefix, the host with its port and the session token, at the given time', async () => {
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token-1' };
+  const api = new BedrockApi('http://bedrock.internal:8443/proxy/', 'eu-west-3', credentials);
+  const date = new Date('2025-03-01T12:34:56Z');
+  const body = '{"messages":[]}';
+  const headers = await api.signedHeaders('/model/m%3A1/converse', body, null, date);
+  assert.equal(headers.host, 'bedrock.internal:8443');
+  assert.equal(headers['x-amz-date'], '20250301T123456Z');
+  assert.equal(headers['x-amz-security-token'], 'token-1');
+  const reference = new SignatureV4({ service: 'bedrock', region: 'eu-west-3', credentials, sha256: Hash.bind(null, 'sha256') });
+  const expected = await reference.sign(
+    { method: 'POST', protocol: 'http:', hostname: 'bedrock.internal', port: 8443, path: '/proxy/model/m%3A1/converse', query: {}, headers: { host: 'bedrock.internal:8443', 'content-type': 'application/json' }, body },
+    { signingDate: date },
+  );
+  assert.equal(headers.authorization, expected.headers.authorization);
+  assert.match(headers.authorization!, /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20250301\/eu-west-3\/bedrock\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/);
+  assert.equal(api.secrets.join(','), 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY,token-1');
 });

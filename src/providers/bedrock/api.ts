@@ -1,5 +1,4 @@
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { BedrockDeployment } from './config.js';
 
 /**
@@ -62,8 +61,16 @@ export const PATHS = {
   invoke: (modelId: string) => `/model/${encodeModelId(modelId)}/invoke`,
 } as const;
 
-export function createSigner(credentials: AwsCredentials, region: string): SignatureV4 {
-  return new SignatureV4({ service: 'bedrock', region, credentials, sha256: Hash.bind(null, 'sha256') });
+let signerLibraries: Promise<[typeof import('@smithy/signature-v4'), typeof import('@smithy/hash-node')]> | undefined;
+
+/**
+ * A SigV4 signer for service `bedrock`. The AWS libraries load on first use, so a gateway without
+ * Bedrock deployments (and every CLI command) does not pay their start-up time.
+ */
+export async function createSigner(credentials: AwsCredentials, region: string): Promise<SignatureV4> {
+  signerLibraries ??= Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')]);
+  const [{ SignatureV4: Signer }, { Hash }] = await signerLibraries;
+  return new Signer({ service: 'bedrock', region, credentials, sha256: Hash.bind(null, 'sha256') });
 }
 
 /** One HTTP request as it goes on the wire: `path` already percent-encoded, exactly as sent. */
@@ -105,13 +112,15 @@ export class BedrockApi {
   readonly secrets: readonly string[];
   private readonly url: URL;
   private readonly basePath: string;
-  private readonly signer: SignatureV4;
+  private readonly signer: Promise<SignatureV4>;
 
   constructor(endpoint: string, region: string, credentials: AwsCredentials) {
     this.baseUrl = endpoint;
     this.url = new URL(endpoint);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.signer = createSigner(credentials, region);
+    // A failure to load surfaces on the first call; until then nobody awaits this promise.
+    this.signer.catch(() => undefined);
     this.secrets = [credentials.secretAccessKey, credentials.sessionToken ?? ''].filter((secret) => secret.length > 0);
   }
 
@@ -119,9 +128,9 @@ export class BedrockApi {
    * Signed headers for a POST of a JSON body to `path` (below the endpoint). Converse takes no
    * `accept` (the AWS SDKs send none); InvokeModel names the answer's type with it.
    */
-  signedHeaders(path: string, body: string, accept: string | null, now: Date = new Date()): Promise<Record<string, string>> {
+  async signedHeaders(path: string, body: string, accept: string | null, now: Date = new Date()): Promise<Record<string, string>> {
     const headers: Record<string, string> = { host: this.url.host, 'content-type': 'application/json' };
     if (accept !== null) headers.accept = accept;
-    return signRequest(this.signer, { method: 'POST', url: this.url, path: this.basePath + path, headers, body }, now);
+    return signRequest(await this.signer, { method: 'POST', url: this.url, path: this.basePath + path, headers, body }, now);
   }
 }

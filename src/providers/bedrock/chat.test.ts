@@ -144,7 +144,9 @@ test('values Converse cannot deliver are refused: n > 1, logprobs, audio output,
   refused({ logprobs: true }, 'logprobs', /token probabilities/);
   refused({ modalities: ['text', 'audio'] }, 'modalities', /text only/);
   refused({ service_tier: 'scale' }, 'service_tier', /not offered/);
-  assert.doesNotThrow(() => toConverseRequest(request({ n: 1, logprobs: false, modalities: ['text'] })));
+  refused({ top_logprobs: 3 }, 'top_logprobs', /token probabilities/);
+  refused({ logit_bias: { '50256': -100 } }, 'logit_bias', /cannot bias/);
+  assert.doesNotThrow(() => toConverseRequest(request({ n: 1, logprobs: false, modalities: ['text'], top_logprobs: 0, logit_bias: {} })));
 });
 
 test('metadata, service tier and the deployment extras', () => {

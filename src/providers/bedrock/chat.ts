@@ -97,6 +97,13 @@ function refuseUnsupported(request: ChatRequest): void {
     throw invalid('"n" greater than 1 is not supported by Bedrock: Converse returns one choice per request.', 'n');
   }
   if (request.logprobs === true) throw invalid('"logprobs" is not supported by Bedrock: Converse returns no token probabilities.', 'logprobs');
+  if (typeof request.top_logprobs === 'number' && request.top_logprobs > 0) {
+    throw invalid('"top_logprobs" is not supported by Bedrock: Converse returns no token probabilities.', 'top_logprobs');
+  }
+  const bias = request.logit_bias;
+  if (bias !== undefined && bias !== null && Object.keys(bias).length > 0) {
+    throw invalid('"logit_bias" is not supported by Bedrock: Converse cannot bias tokens.', 'logit_bias');
+  }
   const modalities = request.modalities;
   if (Array.isArray(modalities) && modalities.some((modality) => modality !== 'text')) {
     throw invalid('Bedrock answers with text only; "modalities" may only contain "text".', 'modalities');

@@ -1,6 +1,5 @@
-import { EventStreamCodec } from '@smithy/eventstream-codec';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
 import type { Message } from '@smithy/types';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../core/errors.js';
 
 /**
@@ -105,13 +104,23 @@ export type StreamFrame =
   | { readonly kind: 'event'; readonly type: string; readonly payload: Record<string, unknown> }
   | { readonly kind: 'exception'; readonly type: string; readonly message: string | null };
 
+let codecPromise: Promise<EventStreamCodec> | undefined;
+
+/** The codec, loaded on first use (see createSigner in api.ts for why). */
+export function eventStreamCodec(): Promise<EventStreamCodec> {
+  codecPromise ??= Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]).then(
+    ([{ EventStreamCodec: Codec }, { fromUtf8, toUtf8 }]) => new Codec(toUtf8, fromUtf8),
+  );
+  return codecPromise;
+}
+
 /** Decodes a whole frame (checking both CRCs) into an event or an exception. */
 export function decodeFrame(codec: EventStreamCodec, bytes: Uint8Array): StreamFrame {
   let message: Message;
   try {
     message = codec.decode(bytes);
   } catch (error) {
-    throw new GatewayError('upstream_bad_response', { message: 'The upstream sent an event-stream frame that is corrupt (CRC mismatch).', cause: error });
+    throw new GatewayError('upstream_bad_response', { message: 'The upstream sent an event-stream frame that is corrupt (a CRC or header mismatch).', cause: error });
   }
   const messageType = headerString(message, ':message-type');
   if (messageType === 'error') {
@@ -135,10 +144,12 @@ function headerString(message: Message, name: string): string | null {
   return header !== undefined && header.type === 'string' ? header.value : null;
 }
 
+const utf8 = new TextDecoder();
+
 function parsePayload(body: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(toUtf8(body));
+    value = JSON.parse(utf8.decode(body));
   } catch {
     throw new GatewayError('upstream_bad_response', { message: 'The upstream sent a stream event whose payload is not JSON.' });
   }
@@ -158,8 +169,8 @@ export async function* eventStreamFrames(
   failure: (error: unknown) => GatewayError,
 ): AsyncGenerator<StreamFrame> {
   const splitter = new FrameSplitter();
-  const codec = new EventStreamCodec(toUtf8, fromUtf8);
   try {
+    const codec = await eventStreamCodec();
     for await (const chunk of body) {
       for (const frame of splitter.push(chunk)) yield decodeFrame(codec, frame);
     }

@@ -1,12 +1,12 @@
 import type { ChatField, FieldHandling } from '../../core/types.js';
 
 /**
- * What Bedrock's Converse API makes of each Chat Completions field (docs/providers/bedrock.md says
- * the same in prose). 'mapped' fields are translated in chat.ts, which also refuses the values
- * Converse cannot honour (n > 1, logprobs: true, a json_object response format, an http image).
- * 'ignored' fields only tune sampling, caching or bookkeeping that Converse has no knob for; the
- * gateway names them in x-stellwerk-ignored-params. 'rejected' fields ask for output Bedrock
- * cannot produce, so the gateway refuses them with a 400.
+ * What Bedrock's Converse API makes of each Chat Completions field; docs/providers/bedrock.md has
+ * the same table, and fields.test.ts keeps the two in agreement. 'mapped' fields are translated in
+ * chat.ts, which also refuses the values Converse cannot honour (n > 1, logprobs, logit_bias, a
+ * json_object response format, an http image). 'ignored' fields only tune sampling, caching or
+ * bookkeeping that Converse has no knob for; the gateway names them in x-stellwerk-ignored-params.
+ * 'rejected' fields ask for output Bedrock cannot produce; the gateway refuses them with a 400.
  */
 export const BEDROCK_CHAT_FIELDS = {
   model: 'mapped',
@@ -15,7 +15,7 @@ export const BEDROCK_CHAT_FIELDS = {
   frequency_penalty: 'ignored',
   function_call: 'rejected',
   functions: 'rejected',
-  logit_bias: 'ignored',
+  logit_bias: 'mapped',
   logprobs: 'mapped',
   max_completion_tokens: 'mapped',
   max_tokens: 'mapped',
@@ -41,7 +41,7 @@ export const BEDROCK_CHAT_FIELDS = {
   temperature: 'mapped',
   tool_choice: 'mapped',
   tools: 'mapped',
-  top_logprobs: 'rejected',
+  top_logprobs: 'mapped',
   top_p: 'mapped',
   user: 'ignored',
   verbosity: 'ignored',

@@ -159,7 +159,7 @@ async function assertSameSignature(theirs: Captured): Promise<void> {
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) if (name !== 'x-amz-date') headers[name] = String(theirs.headers[name]);
   const date = String(theirs.headers['x-amz-date']).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
-  const signed = await signRequest(createSigner(CREDENTIALS, REGION), { method: theirs.method, url: new URL(endpoint), path: theirs.path, headers, body: theirs.body }, new Date(date));
+  const signed = await signRequest(await createSigner(CREDENTIALS, REGION), { method: theirs.method, url: new URL(endpoint), path: theirs.path, headers, body: theirs.body }, new Date(date));
   assert.equal(signed.authorization, theirs.headers.authorization);
 }
 

@@ -85,7 +85,9 @@ describe('chat request → GenerateContentRequest', () => {
     const allowed = mode({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_time' } }] } } as never);
     assert.deepEqual(allowed.tools, [{ functionDeclarations: [{ name: 'get_time', description: 'Now' }] }]);
     assert.deepEqual(allowed.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
-    assert.equal(toGenerateContentRequest(request({ tool_choice: 'required' }), 'm').toolConfig, undefined);
+    assert.equal(toGenerateContentRequest(request({ tool_choice: 'auto' }), 'm').toolConfig, undefined);
+    refused({ tool_choice: 'required' }, 'tool_choice');
+    refused({ tools: [], tool_choice: { type: 'function', function: { name: 'get_time' } } }, 'tool_choice');
     refused({ tools: [WEATHER], tool_choice: { type: 'mystery' } }, 'tool_choice');
   });
 

@@ -27,6 +27,9 @@ export function toGenerateContentRequest(request: ChatRequest, model: string): G
     out.tools = [{ functionDeclarations: declarations }];
     const toolConfig = toToolConfig(request.tool_choice);
     if (toolConfig !== undefined) out.toolConfig = toolConfig;
+  } else if (request.tool_choice === 'required' || (request.tool_choice !== null && typeof request.tool_choice === 'object')) {
+    // Without functions Google would just answer in text: the client asked for a call it cannot get.
+    throw invalid('tool_choice', 'tool_choice asks for a function call, but the request offers no functions.');
   }
   const generationConfig = toGenerationConfig(request, model);
   if (Object.keys(generationConfig).length > 0) out.generationConfig = generationConfig;

@@ -1,4 +1,4 @@
-import type { ChatChunk, ChunkChoice } from '../../core/types.js';
+import type { ChatChunk, ChunkChoice, ChunkToolCall } from '../../core/types.js';
 import type { EventStream, Parsed } from '../types.js';
 import { answerId, toFinishReason, toLogprobs, toToolCall, toUsage, type AnswerContext } from './chat.js';
 import type { GeminiCandidate, GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
@@ -60,10 +60,10 @@ export class GeminiStreamTranslator {
       if (part.functionCall !== undefined) {
         const call = toToolCall(part.functionCall, part, this.context.newToolCallId);
         const toolIndex = state.toolCalls++;
-        const opening = { index: toolIndex, id: call.id, type: 'function' as const, function: { name: call.function.name, arguments: '' } };
-        const openingChoice: ChunkChoice = { index, delta: { tool_calls: [opening] }, finish_reason: null };
-        if (call.extra_content !== undefined) Object.assign(opening, { extra_content: call.extra_content });
-        out.push(this.chunk([openingChoice]));
+        // The thought signature rides on the opening delta, where OpenAI-format clients keep unknown fields.
+        const opening: ChunkToolCall & { extra_content?: unknown } = { index: toolIndex, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };
+        if (call.extra_content !== undefined) opening.extra_content = call.extra_content;
+        out.push(this.chunk([{ index, delta: { tool_calls: [opening] }, finish_reason: null }]));
         out.push(this.chunk([{ index, delta: { tool_calls: [{ index: toolIndex, function: { arguments: call.function.arguments } }] }, finish_reason: null }]));
       }
     }

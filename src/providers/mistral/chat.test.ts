@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GatewayError } from '../../core/errors.js';
@@ -220,4 +221,11 @@ describe('mistral answers', () => {
     assert.deepEqual(toUsage({ prompt_tokens: 4, completion_tokens: 2, total_tokens: 6, num_cached_tokens: 1 }).prompt_tokens_details, { cached_tokens: 1 });
     assert.deepEqual(toUsage(undefined), { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
   });
+});
+
+test('docs/providers/mistral.md lists every field with the handling fields.ts gives it', () => {
+  const docs = readFileSync(new URL('../../../docs/providers/mistral.md', import.meta.url), 'utf8');
+  const rows = new Map<string, string>();
+  for (const match of docs.matchAll(/^\| `([a-z_]+)` \| (pass|mapped|ignored|rejected) \|/gm)) rows.set(match[1]!, match[2]!);
+  assert.deepEqual(Object.fromEntries([...rows].sort()), Object.fromEntries(Object.entries(MISTRAL_CHAT_FIELDS).sort()));
 });

@@ -98,16 +98,12 @@ function checkChunk(value: unknown, secrets: readonly string[]): MistralChunk {
   const record = value !== null && typeof value === 'object' ? (value as Json) : null;
   if (record?.object === 'error') {
     const message = typeof record.message === 'string' ? scrub(record.message, secrets) : 'The upstream reported an error in its stream.';
-    return fail(new GatewayError('upstream_error', { message, upstreamCode: record.code == null ? null : String(record.code) }));
+    throw new GatewayError('upstream_error', { message, upstreamCode: record.code == null ? null : String(record.code) });
   }
   if (record === null || typeof record.id !== 'string' || !Array.isArray(record.choices)) {
-    return fail(new GatewayError('upstream_bad_response', { message: 'The upstream sent a stream event that is not a Mistral chunk.' }));
+    throw new GatewayError('upstream_bad_response', { message: 'The upstream sent a stream event that is not a Mistral chunk.' });
   }
   return record as unknown as MistralChunk;
-}
-
-function fail(error: GatewayError): never {
-  throw error;
 }
 
 /** Translates a parsed Mistral event stream, chunk by chunk, then adds the usage chunk. */

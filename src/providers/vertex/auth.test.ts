@@ -8,6 +8,7 @@ import { startGeminiEmulator, type GeminiEmulator } from '../../../test/emulator
 import { timeoutsSchema } from '../../config/deployment-base.js';
 import { GatewayError } from '../../core/errors.js';
 import type { UpstreamCall } from '../types.js';
+import { vertexModelPath, vertexOrigin } from './api.js';
 import { GOOGLE_TOKEN_URI, loadServiceAccount, ServiceAccountTokens, type ServiceAccount } from './auth.js';
 import { vertexDeploymentSchema } from './config.js';
 import { vertexProvider } from './index.js';
@@ -82,6 +83,12 @@ describe('service account keys', () => {
     assert.equal(vertexDeploymentSchema.safeParse({ provider: 'vertex', model: 'x', location: 'us-central1', publisher: 'meta' }).success, false);
   });
 
+  test('the endpoint follows the location; global has a host of its own', () => {
+    assert.equal(vertexOrigin('europe-west4'), 'https://europe-west4-aiplatform.googleapis.com');
+    assert.equal(vertexOrigin('global'), 'https://aiplatform.googleapis.com');
+    assert.equal(vertexModelPath('p', 'global', 'anthropic', 'claude-x@1'), '/v1/projects/p/locations/global/publishers/anthropic/models/claude-x@1');
+  });
+
   test('the field table follows the publisher', () => {
     const google = vertexProvider.chatFieldsFor(vertexDeploymentSchema.parse({ provider: 'vertex', location: 'global', model: 'gemini-2.5-flash' }));
     const claude = vertexProvider.chatFieldsFor(vertexDeploymentSchema.parse({ provider: 'vertex', location: 'global', model: 'claude-sonnet-4-5', publisher: 'anthropic' }));
@@ -103,9 +110,15 @@ describe('access tokens from the token endpoint', () => {
   });
   after(() => emulator.close());
 
+  /** A clock that stands still unless a test moves it, so that a busy machine cannot make a token expire early. */
+  function clock(): { now: () => number; advance: (ms: number) => void } {
+    let time = Date.now();
+    return { now: () => time, advance: (ms) => void (time += ms) };
+  }
+
   test('one exchange serves many waiting requests, and the token is cached until shortly before it expires', async () => {
-    let offset = 0;
-    const tokens = new ServiceAccountTokens(account, { timeouts, now: () => Date.now() + offset });
+    const time = clock();
+    const tokens = new ServiceAccountTokens(account, { timeouts, now: time.now });
     try {
       const before = emulator.grants.length;
       const all = await Promise.all(Array.from({ length: 8 }, () => tokens.token(call())));
@@ -117,7 +130,7 @@ describe('access tokens from the token endpoint', () => {
       assert.equal(claims.iss, EMAIL);
       assert.equal(claims.aud, emulator.tokenUri);
       // A 2 s token is refreshed after half its life.
-      offset = 1_100;
+      time.advance(1_100);
       const renewed = await tokens.token(call());
       assert.notEqual(renewed, all[0]);
       assert.equal(emulator.grants.length, before + 2);
@@ -144,12 +157,12 @@ describe('access tokens from the token endpoint', () => {
   });
 
   test('a failed refresh while the old token lives keeps the old token; an unreachable endpoint without one fails', async () => {
-    let offset = 0;
-    const tokens = new ServiceAccountTokens(account, { timeouts, now: () => Date.now() + offset });
+    const time = clock();
+    const tokens = new ServiceAccountTokens(account, { timeouts, now: time.now });
     const dead = new ServiceAccountTokens({ ...account, tokenUri: 'http://127.0.0.1:9/token' }, { timeouts });
     try {
       const first = await tokens.token(call());
-      offset = 1_100;
+      time.advance(1_100);
       (tokens as unknown as { account: ServiceAccount }).account = { ...account, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey };
       assert.equal(await tokens.token(call()), first);
       await assert.rejects(dead.token(call()), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_unreachable');

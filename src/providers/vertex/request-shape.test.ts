@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { GoogleGenAI } from '@google/genai';
-import { OAuth2Client } from 'google-auth-library';
-import { startCaptureServer, type CaptureServer } from '../../../test/emulators/gemini-capture.js';
+import { fixedTokenAuth, startCaptureServer, type CaptureServer } from '../../../test/emulators/gemini-capture.js';
 import { timeoutsSchema } from '../../config/deployment-base.js';
 import type { ChatRequest } from '../../core/types.js';
 import type { ProviderAdapter, UpstreamCall } from '../types.js';
@@ -66,9 +65,8 @@ const CHAT: ChatRequest = {
 
 describe('vertex: the adapter sends what @google/genai (vertexai) sends', () => {
   test('generateContent and stream: path, bearer token, body; the token came from a signed JWT', async () => {
-    const authClient = new OAuth2Client();
-    authClient.setCredentials({ access_token: 'ya29.captured-token', expiry_date: Date.now() + 3_600_000 });
-    const sdk = new GoogleGenAI({ vertexai: true, project: 'emu-project', location: 'europe-west4', apiVersion: 'v1', googleAuthOptions: { authClient }, httpOptions: { baseUrl: capture.url } });
+    const auth = fixedTokenAuth('ya29.captured-token');
+    const sdk = new GoogleGenAI({ vertexai: true, project: 'emu-project', location: 'europe-west4', apiVersion: 'v1', googleAuthOptions: auth, httpOptions: { baseUrl: capture.url } });
     const params = {
       model: 'gemini-2.5-flash',
       contents: [{ role: 'user', parts: [{ text: 'Wetter in Köln?' }] }],
@@ -113,9 +111,8 @@ describe('vertex: the adapter sends what @google/genai (vertexai) sends', () => 
   });
 
   test('embeddings: :predict with one instance per input, as the SDK does for embedding models', async () => {
-    const authClient = new OAuth2Client();
-    authClient.setCredentials({ access_token: 'ya29.captured-token', expiry_date: Date.now() + 3_600_000 });
-    const sdk = new GoogleGenAI({ vertexai: true, project: 'emu-project', location: 'europe-west4', apiVersion: 'v1', googleAuthOptions: { authClient }, httpOptions: { baseUrl: capture.url } });
+    const auth = fixedTokenAuth('ya29.captured-token');
+    const sdk = new GoogleGenAI({ vertexai: true, project: 'emu-project', location: 'europe-west4', apiVersion: 'v1', googleAuthOptions: auth, httpOptions: { baseUrl: capture.url } });
     await sdk.models.embedContent({ model: 'text-embedding-005', contents: ['a', 'b'], config: { outputDimensionality: 4 } });
     const adapter = vertexAdapter('google', 'text-embedding-005');
     await adapter.embeddings!({ model: 'alias', input: ['a', 'b'], dimensions: 4 }, call);

@@ -1,0 +1,165 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { GovernanceService } from '../admin/service.js';
+import type { RequestContext } from '../server/request-context.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
+import { openStore } from '../store/open-store.js';
+import { RequestWriter } from '../store/request-writer.js';
+import { createNotifier } from '../store/notifiers.js';
+import { startRetention, type RetentionHandle } from '../store/retention.js';
+import type { ChangeEvent, ChangeNotifier, GovernanceStore } from '../store/types.js';
+import { KeyDirectory, KeyHasher } from './keys.js';
+import { createLimitBackend, periodStart } from './limits/index.js';
+import type { LimitBackend } from './limits/types.js';
+import { scopesOf } from './stages.js';
+import { toNanos } from './types.js';
+
+/** The endpoints whose requests are model calls: they are what the request log and spend hold. */
+const MODEL_CALLS = new Set(['chat', 'completions', 'embeddings', 'messages']);
+
+/** A full reload of keys and teams as a safety net under change notifications. */
+const DIRECTORY_RELOAD_MS = 30_000;
+
+/**
+ * Keys, teams, limits, budgets and the request log, put together from config: the store
+ * (SQLite or Postgres), the in-memory key directory, the limit backend (memory or Redis), the
+ * change notifier and the batch writer. Process-wide: it outlives config reloads.
+ */
+export class Governance {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private retention: RetentionHandle | null = null;
+
+  private constructor(
+    readonly store: GovernanceStore,
+    readonly directory: KeyDirectory,
+    readonly limits: LimitBackend,
+    readonly writer: RequestWriter,
+    readonly notifier: ChangeNotifier,
+    readonly service: GovernanceService,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(config: Config, logger: Logger, metrics: GatewayMetrics): Promise<Governance> {
+    const settings = config.governance;
+    const url = settings.database_url ?? settings.sqlite_path;
+    const store = await openStore({ url, onPoolError: (error) => logger.warn({ reason: error.message }, 'database connection lost; reconnecting') });
+    const pepper = settings.key_pepper ?? localPepper(settings.database_url, settings.sqlite_path);
+    const directory = new KeyDirectory(store, new KeyHasher(pepper));
+    await directory.load();
+    const notifier = await createNotifier({ redisUrl: settings.redis_url ?? null, redisPrefix: settings.redis_prefix, store, logger });
+    const limits = createLimitBackend({
+      redisUrl: settings.redis_url ?? null,
+      onUnavailable: settings.on_redis_unavailable,
+      keyPrefix: `${settings.redis_prefix}limits:`,
+      log: (message, { level, ...fields }) => logger[level](fields, message),
+    });
+    const writer = new RequestWriter(store, {
+      onDrop: (count) => metrics.requestLogDropped.inc(count),
+      onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
+    });
+    const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms);
+    const governance = new Governance(store, directory, limits, writer, notifier, service, logger);
+    notifier.subscribe((event: ChangeEvent) => {
+      directory.apply(event).catch((error: Error) => logger.warn({ reason: error.message }, 'could not apply a key change'));
+    });
+    // Changes announced while the notifier was disconnected are lost: read everything again.
+    notifier.onResync?.(() => {
+      directory.load().catch((error: Error) => logger.warn({ reason: error.message }, 'could not reload keys'));
+    });
+    await governance.seedSpend();
+    governance.startBackground(settings.retention_days);
+    metrics.requestLogQueue = () => writer.queued;
+    return governance;
+  }
+
+  /**
+   * The end of a governed request: settle what was reserved with what was used, and queue its
+   * row for the request log. Never awaited on the request's way; failures are logged.
+   */
+  record(ctx: RequestContext): void {
+    if (!MODEL_CALLS.has(ctx.endpoint)) return;
+    const usage = ctx.usage;
+    const promptTokens = usage?.prompt_tokens ?? 0;
+    const completionTokens = usage?.completion_tokens ?? 0;
+    const cost = ctx.deployment !== null && usage !== null ? toNanos(ctx.deployment.estimatedCost(promptTokens, completionTokens)) : 0;
+    const reservation = ctx.reservation;
+    if (reservation !== null) {
+      ctx.reservation = null;
+      this.limits.settle(reservation, promptTokens + completionTokens, cost).catch((error: Error) => {
+        this.logger.error({ request_id: ctx.id, reason: error.message }, 'could not settle a reservation');
+      });
+    }
+    const identity = ctx.identity;
+    this.writer.enqueue({
+      id: randomUUID(),
+      ts: Date.now() - Math.round(ctx.elapsedMs()),
+      key_id: identity.kind === 'key' ? identity.key.id : null,
+      team_id: identity.kind === 'key' ? identity.key.team_id : null,
+      alias: ctx.alias?.name ?? null,
+      deployment: ctx.deployment?.name ?? null,
+      endpoint: ctx.endpoint,
+      status: ctx.status,
+      stream: ctx.stream,
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      cost_nanos: cost,
+      latency_ms: Math.round(ctx.elapsedMs()),
+      ttft_ms: ctx.ttftMs === null ? null : Math.round(ctx.ttftMs),
+      error_code: ctx.error?.code ?? null,
+    });
+  }
+
+  async close(flushTimeoutMs = 10_000): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.retention?.stop();
+    await this.writer.close(flushTimeoutMs);
+    await Promise.allSettled([this.notifier.close(), this.limits.close()]);
+    await this.store.close();
+  }
+
+  /** Budgets survive restarts: each budget's spend in its current period is read back from the store. */
+  private async seedSpend(): Promise<void> {
+    const now = Date.now();
+    for (const key of await this.store.listKeys()) {
+      if (key.state === 'revoked') continue;
+      for (const scope of scopesOf(key, this.directory.team(key.team_id))) {
+        if (scope.budgetNanos === null) continue;
+        const [kind, id] = scope.id.split(':') as ['key' | 'team', string];
+        await this.limits.seedSpend(scope, await this.store.spendSince(kind, id, periodStart(scope.budgetPeriod, now)));
+      }
+    }
+  }
+
+  private startBackground(retentionDays: number): void {
+    const reload = setInterval(() => {
+      this.directory.load().catch((error: Error) => this.logger.warn({ reason: error.message }, 'could not reload keys'));
+    }, DIRECTORY_RELOAD_MS);
+    reload.unref();
+    this.timers.push(reload);
+    if (retentionDays > 0) {
+      this.retention = startRetention(this.store, retentionDays, undefined, {
+        onError: (error) => this.logger.warn({ reason: (error as Error).message }, 'request log retention failed'),
+      });
+    }
+  }
+}
+
+/**
+ * Without a configured pepper, a single instance makes one up once and keeps it next to its
+ * SQLite file. Replicas on Postgres must share a configured one.
+ */
+function localPepper(databaseUrl: string | undefined, sqlitePath: string): string {
+  if (databaseUrl !== undefined) {
+    throw new Error('governance.key_pepper (STELLWERK_KEY_PEPPER) must be set when the store is Postgres: every replica needs the same one');
+  }
+  if (sqlitePath === ':memory:') return randomBytes(32).toString('hex');
+  const file = join(dirname(sqlitePath), 'key-pepper');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const pepper = randomBytes(32).toString('hex');
+  writeFileSync(file, pepper + '\n', { mode: 0o600, flag: 'wx' });
+  return pepper;
+}

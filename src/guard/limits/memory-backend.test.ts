@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { admitted, refused, request, runLimitBackendContract, scopeWith, WINDOW_MS } from './backend-contract.js';
+import { MemoryLimitBackend } from './memory-backend.js';
+import { RESERVATION_BACKEND } from './types.js';
+
+const START = Date.UTC(2026, 10, 26, 12, 0, 0); // a Thursday, at a minute's start
+let now = START;
+
+runLimitBackendContract({
+  name: 'memory',
+  create: async (options = {}) => new MemoryLimitBackend({ ...options, now: () => now }),
+  windowRoom: async (ms) => {
+    const left = WINDOW_MS - (now % WINDOW_MS);
+    if (left < ms) now += left;
+  },
+  advance: (ms) => {
+    now += ms;
+  },
+  close: async () => {},
+});
+
+function clockAt(start: number): { now: () => number; advance: (ms: number) => void } {
+  let at = start;
+  return { now: () => at, advance: (ms) => (at += ms) };
+}
+
+test('memory: a full first window frees room when the next one has weighed it down enough', async () => {
+  const clock = clockAt(START);
+  const backend = new MemoryLimitBackend({ now: clock.now });
+  const key = scopeWith({ rpm: 5 });
+  for (let i = 0; i < 5; i++) admitted(await backend.admit(request([key])));
+  // 5 in this window: into the next one, 4 of them must have faded (weight ≤ 4/5), 12 s in.
+  const refusal = refused(await backend.admit(request([key])), 'rpm', key);
+  assert.equal(refusal.retryAfterMs, WINDOW_MS + 12_000);
+  clock.advance(refusal.retryAfterMs);
+  admitted(await backend.admit(request([key])));
+});
+
+test('memory: budget refusals wait until the next UTC period starts, or a day for total', async () => {
+  const clock = clockAt(START);
+  const backend = new MemoryLimitBackend({ now: clock.now });
+  const expected = {
+    day: Date.UTC(2026, 10, 27) - START,
+    week: Date.UTC(2026, 10, 30) - START,
+    month: Date.UTC(2026, 11, 1) - START,
+    total: 86_400_000,
+  } as const;
+  for (const [period, waitMs] of Object.entries(expected)) {
+    const key = scopeWith({ budgetNanos: 10, budgetPeriod: period as keyof typeof expected });
+    assert.equal(refused(await backend.admit(request([key], 1, 11)), 'budget', key).retryAfterMs, waitMs, period);
+  }
+});
+
+test('memory: reservations name their windows, period and backend', async () => {
+  const backend = new MemoryLimitBackend({ now: () => START });
+  const key = scopeWith({ rpm: 1, tpm: 100, maxParallel: 1, budgetNanos: 100, budgetPeriod: 'week' });
+  const reservation = admitted(await backend.admit(request([key], 10.2, 5)));
+  const window = String(START / WINDOW_MS);
+  assert.deepEqual(reservation.charged, {
+    [RESERVATION_BACKEND]: 'memory',
+    [`rpm:${key.id}`]: window,
+    [`tpm:${key.id}`]: window,
+    [`parallel:${key.id}`]: '1',
+    [`budget:${key.id}`]: '2026-W48',
+  });
+  assert.equal(reservation.tokens, 11, 'estimated tokens round up');
+});
+
+test('memory: money must be whole nano-USD; timings must be positive integers', async () => {
+  const backend = new MemoryLimitBackend();
+  const key = scopeWith({ budgetNanos: 100 });
+  await assert.rejects(backend.admit(request([key], 1, 0.5)), RangeError);
+  await assert.rejects(backend.admit(request([key], 1, -1)), RangeError);
+  const reservation = admitted(await backend.admit(request([key], 1, 1)));
+  await assert.rejects(backend.settle(reservation, 1, 1.5), RangeError);
+  assert.throws(() => new MemoryLimitBackend({ windowMs: 0 }), RangeError);
+});

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { assertNanos, normalizeAdmissionRequest, normalizeTokens, resolveTimings, type LimitTimingOptions, type LimitTimings } from './admission.js';
+import { budgetPeriodId, nextPeriodStart } from './budget-period.js';
+import { fitsInWindow, remainingInWindow, waitForRoomMs, windowIndex, type WindowCounts } from './sliding-window.js';
+import {
+  RESERVATION_BACKEND,
+  type Admission,
+  type AdmissionRequest,
+  type LimitBackend,
+  type LimitScope,
+  type RateStatus,
+  type Refusal,
+  type Reservation,
+} from './types.js';
+
+export interface MemoryLimitBackendOptions extends LimitTimingOptions {
+  /** Epoch milliseconds. Default `Date.now`; tests inject a clock to roll windows and periods over. */
+  readonly now?: () => number;
+}
+
+interface Counter {
+  index: number;
+  current: number;
+  previous: number;
+}
+
+/** Spend of the current period, and of the one before for settlements that arrive after its end. */
+interface Spend {
+  readonly period: string;
+  nanos: number;
+  readonly previousPeriod: string | null;
+  previousNanos: number;
+}
+
+interface ScopeState {
+  readonly rpm: Counter;
+  readonly tpm: Counter;
+  spend: Spend | null;
+  /** Open reservations holding a parallel slot: id → admitted at. */
+  readonly parallel: Map<string, number>;
+}
+
+interface OpenReservation {
+  readonly admittedAt: number;
+  readonly scopeIds: readonly string[];
+}
+
+/** A scope as admission sees it at one instant. */
+interface ScopeView {
+  readonly scope: LimitScope;
+  readonly state: ScopeState;
+  readonly requests: WindowCounts;
+  readonly tokens: WindowCounts;
+  /** The current budget period's id, when the scope has a budget. */
+  readonly period: string | null;
+  readonly spent: number;
+}
+
+/**
+ * Limits for a single instance. Every method runs synchronously inside its promise, so an
+ * admission checks and charges all scopes with nothing interleaved. State per scope lives as
+ * long as the process (one entry per key and team, not per request).
+ */
+export class MemoryLimitBackend implements LimitBackend {
+  private readonly timings: LimitTimings;
+  private readonly now: () => number;
+  private readonly scopes = new Map<string, ScopeState>();
+  /** Unsettled reservations in admission order, so expired leases are found from the front. */
+  private readonly open = new Map<string, OpenReservation>();
+
+  constructor(options: MemoryLimitBackendOptions = {}) {
+    this.timings = resolveTimings(options);
+    this.now = options.now ?? Date.now;
+  }
+
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    return this.admitNow(normalizeAdmissionRequest(request));
+  }
+
+  async settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
+    const tokens = normalizeTokens(actualTokens);
+    assertNanos('actualCostNanos', actualCostNanos);
+    const now = this.now();
+    this.expireLeases(now);
+    if (!this.open.delete(reservation.id)) return;
+    const index = windowIndex(now, this.timings.windowMs);
+    for (const scope of reservation.scopes) {
+      const state = this.scopes.get(scope.id);
+      if (state === undefined) continue;
+      state.parallel.delete(reservation.id);
+      const window = reservation.charged[`tpm:${scope.id}`];
+      if (window !== undefined) correctCounter(state.tpm, index, Number(window), tokens - reservation.tokens);
+      const period = reservation.charged[`budget:${scope.id}`];
+      if (period !== undefined) correctSpend(state, period, actualCostNanos - reservation.costNanos);
+    }
+  }
+
+  async spend(scope: LimitScope): Promise<number> {
+    const spend = this.scopes.get(scope.id)?.spend;
+    return spend?.period === budgetPeriodId(scope.budgetPeriod, this.now()) ? spend.nanos : 0;
+  }
+
+  async seedSpend(scope: LimitScope, nanos: number): Promise<void> {
+    assertNanos('nanos', nanos);
+    const period = budgetPeriodId(scope.budgetPeriod, this.now());
+    const state = this.stateOf(scope.id);
+    if (state.spend?.period === period) return;
+    rollSpend(state, period).nanos = nanos;
+  }
+
+  async close(): Promise<void> {
+    this.scopes.clear();
+    this.open.clear();
+  }
+
+  private admitNow(request: AdmissionRequest): Admission {
+    const now = this.now();
+    this.expireLeases(now);
+    const { windowMs } = this.timings;
+    const index = windowIndex(now, windowMs);
+    const elapsed = now - index * windowMs;
+    const views = request.scopes.map((scope) => this.view(scope, now, index));
+
+    const refusals: { refusal: Refusal; scope: string; waitMs: number }[] = [];
+    for (const { scope, state, requests, tokens, spent } of views) {
+      if (scope.rpm !== null && !fitsInWindow(requests, elapsed, windowMs, scope.rpm, 1)) {
+        refusals.push({ refusal: 'rpm', scope: scope.id, waitMs: waitForRoomMs(requests, elapsed, windowMs, scope.rpm, 1) });
+      }
+      if (scope.tpm !== null && !fitsInWindow(tokens, elapsed, windowMs, scope.tpm, request.tokens)) {
+        refusals.push({ refusal: 'tpm', scope: scope.id, waitMs: waitForRoomMs(tokens, elapsed, windowMs, scope.tpm, request.tokens) });
+      }
+      if (scope.maxParallel !== null && state.parallel.size + 1 > scope.maxParallel) {
+        refusals.push({ refusal: 'parallel', scope: scope.id, waitMs: this.timings.parallelRetryAfterMs });
+      }
+      if (scope.budgetNanos !== null && spent + request.costNanos > scope.budgetNanos) {
+        const next = nextPeriodStart(scope.budgetPeriod, now);
+        refusals.push({ refusal: 'budget', scope: scope.id, waitMs: next === null ? this.timings.totalBudgetRetryAfterMs : next - now });
+      }
+    }
+    const [first] = refusals;
+    if (first !== undefined) {
+      // The first refusal names the limit; the wait is the longest, so a retry is not refused by another known one.
+      const retryAfterMs = Math.max(...refusals.map((refusal) => refusal.waitMs));
+      const status = rateStatus(views, elapsed, windowMs, request.tokens, false);
+      return { ok: false, refusal: first.refusal, scope: first.scope, retryAfterMs, status };
+    }
+    const reservation = this.charge(views, request, index, now);
+    return { ok: true, reservation, status: rateStatus(views, elapsed, windowMs, request.tokens, true) };
+  }
+
+  private charge(views: readonly ScopeView[], request: AdmissionRequest, index: number, now: number): Reservation {
+    const id = randomUUID();
+    const charged: Record<string, string> = { [RESERVATION_BACKEND]: 'memory' };
+    for (const { scope, state, period } of views) {
+      if (scope.rpm !== null) {
+        state.rpm.current += 1;
+        charged[`rpm:${scope.id}`] = String(index);
+      }
+      if (scope.tpm !== null) {
+        state.tpm.current += request.tokens;
+        charged[`tpm:${scope.id}`] = String(index);
+      }
+      if (scope.maxParallel !== null) {
+        state.parallel.set(id, now);
+        charged[`parallel:${scope.id}`] = '1';
+      }
+      if (period !== null) {
+        rollSpend(state, period).nanos += request.costNanos;
+        charged[`budget:${scope.id}`] = period;
+      }
+    }
+    this.open.set(id, { admittedAt: now, scopeIds: views.map((view) => view.scope.id) });
+    return { id, scopes: request.scopes, tokens: request.tokens, costNanos: request.costNanos, charged };
+  }
+
+  private view(scope: LimitScope, now: number, index: number): ScopeView {
+    const state = this.stateOf(scope.id);
+    rollCounter(state.rpm, index);
+    rollCounter(state.tpm, index);
+    const period = scope.budgetNanos === null ? null : budgetPeriodId(scope.budgetPeriod, now);
+    return {
+      scope,
+      state,
+      requests: { current: state.rpm.current, previous: state.rpm.previous },
+      tokens: { current: state.tpm.current, previous: state.tpm.previous },
+      period,
+      spent: period !== null && state.spend?.period === period ? state.spend.nanos : 0,
+    };
+  }
+
+  private stateOf(scopeId: string): ScopeState {
+    let state = this.scopes.get(scopeId);
+    if (state === undefined) {
+      state = { rpm: newCounter(), tpm: newCounter(), spend: null, parallel: new Map() };
+      this.scopes.set(scopeId, state);
+    }
+    return state;
+  }
+
+  /** Abandons reservations older than the lease: their parallel slots free, their charges stand. */
+  private expireLeases(now: number): void {
+    const stale = now - this.timings.leaseMs;
+    for (const [id, reservation] of this.open) {
+      if (reservation.admittedAt > stale) break;
+      this.open.delete(id);
+      for (const scopeId of reservation.scopeIds) this.scopes.get(scopeId)?.parallel.delete(id);
+    }
+  }
+}
+
+function newCounter(): Counter {
+  return { index: 0, current: 0, previous: 0 };
+}
+
+function rollCounter(counter: Counter, index: number): void {
+  if (index <= counter.index) return;
+  counter.previous = counter.index === index - 1 ? counter.current : 0;
+  counter.current = 0;
+  counter.index = index;
+}
+
+/** Applies a settlement to the window it was charged to; one that has slid out entirely no longer matters. */
+function correctCounter(counter: Counter, nowIndex: number, chargedIndex: number, delta: number): void {
+  rollCounter(counter, nowIndex);
+  if (chargedIndex === counter.index) counter.current = Math.max(0, counter.current + delta);
+  else if (chargedIndex === counter.index - 1) counter.previous = Math.max(0, counter.previous + delta);
+}
+
+function rollSpend(state: ScopeState, period: string): Spend {
+  if (state.spend === null) {
+    state.spend = { period, nanos: 0, previousPeriod: null, previousNanos: 0 };
+  } else if (state.spend.period !== period) {
+    state.spend = { period, nanos: 0, previousPeriod: state.spend.period, previousNanos: state.spend.nanos };
+  }
+  return state.spend;
+}
+
+function correctSpend(state: ScopeState, period: string, delta: number): void {
+  const spend = state.spend;
+  if (spend === null) return;
+  if (spend.period === period) spend.nanos += delta;
+  else if (spend.previousPeriod === period) spend.previousNanos += delta;
+}
+
+/** The x-ratelimit-* numbers: the tightest scope's limit and remainder, the longest wait of all. */
+function rateStatus(views: readonly ScopeView[], elapsed: number, windowMs: number, tokens: number, charged: boolean): RateStatus {
+  let limitRequests: number | null = null;
+  let remainingRequests: number | null = null;
+  let limitTokens: number | null = null;
+  let remainingTokens: number | null = null;
+  let resetRequestsMs = 0;
+  let resetTokensMs = 0;
+  for (const view of views) {
+    const { rpm, tpm } = view.scope;
+    if (rpm !== null) {
+      const counts = charged ? { current: view.requests.current + 1, previous: view.requests.previous } : view.requests;
+      const remaining = remainingInWindow(counts, elapsed, windowMs, rpm);
+      if (remainingRequests === null || remaining < remainingRequests) [limitRequests, remainingRequests] = [rpm, remaining];
+      resetRequestsMs = Math.max(resetRequestsMs, waitForRoomMs(counts, elapsed, windowMs, rpm, 1));
+    }
+    if (tpm !== null) {
+      const counts = charged ? { current: view.tokens.current + tokens, previous: view.tokens.previous } : view.tokens;
+      const remaining = remainingInWindow(counts, elapsed, windowMs, tpm);
+      if (remainingTokens === null || remaining < remainingTokens) [limitTokens, remainingTokens] = [tpm, remaining];
+      resetTokensMs = Math.max(resetTokensMs, waitForRoomMs(counts, elapsed, windowMs, tpm, Math.max(1, tokens)));
+    }
+  }
+  return { limitRequests, remainingRequests, limitTokens, remainingTokens, resetRequestsMs, resetTokensMs };
+}

@@ -1,0 +1,247 @@
+/**
+ * The Lua scripts of RedisLimitBackend. Each runs atomically inside Redis and reads Redis's clock
+ * (`TIME`), so replicas with skewed clocks still agree on windows and periods. Numbers that go
+ * back into Redis are formatted with `%.0f` (Lua's default `%.14g` would write 1e+15); amounts
+ * that Redis adds (INCRBY) are passed through as the caller's strings. The window arithmetic
+ * mirrors sliding-window.ts and the calendar mirrors budget-period.ts; tests compare them.
+ *
+ * Key layout under the prefix P (see docs/limits.md):
+ *   P rpm:<scope>:<window>   P tpm:<scope>:<window>   counters, expire after the next window
+ *   P parallel:<scope>       sorted set reservation id → admitted at (ms), expires after a lease
+ *   P budget:<scope>:<period> spend in nano-USD, expires a lease after the period; `total` never
+ *   P open                   sorted set of unsettled reservation ids → admitted at (ms)
+ */
+
+export const CALENDAR_LUA = `
+local DAY = 86400000
+local function fmt(n) return string.format('%.0f', n) end
+local function civil_from_days(z)
+  z = z + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400
+  if m <= 2 then y = y + 1 end
+  return y, m, d
+end
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = m > 2 and m - 3 or m + 9
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+local function monday_of(days) return days - ((days + 3) % 7) end
+local function period_id(period, now)
+  if period == 'total' then return 'total' end
+  local days = math.floor(now / DAY)
+  local y, m, d = civil_from_days(days)
+  if period == 'day' then return string.format('%04d-%02d-%02d', y, m, d) end
+  if period == 'month' then return string.format('%04d-%02d', y, m) end
+  local thursday = monday_of(days) + 3
+  local wy = civil_from_days(thursday)
+  local week = math.floor((thursday - days_from_civil(wy, 1, 1)) / 7) + 1
+  return string.format('%04d-W%02d', wy, week)
+end
+local function next_period_start(period, now)
+  local days = math.floor(now / DAY)
+  if period == 'day' then return (days + 1) * DAY end
+  if period == 'week' then return (monday_of(days) + 7) * DAY end
+  if period == 'month' then
+    local y, m = civil_from_days(days)
+    if m == 12 then return days_from_civil(y + 1, 1, 1) * DAY end
+    return days_from_civil(y, m + 1, 1) * DAY
+  end
+  return nil
+end
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+const WINDOW_LUA = `
+local function fits(cur, prev, e, W, L, a) return (cur + a) * W + prev * (W - e) <= L * W end
+local function remaining(cur, prev, e, W, L)
+  local r = math.floor((L * W - cur * W - prev * (W - e)) / W)
+  if r < 0 then return 0 end
+  return r
+end
+local function first_fitting(fading, room, W)
+  local at = W - math.floor(room / fading)
+  if fading * (W - at) > room then at = at + 1 end
+  return at
+end
+local function wait_ms(cur, prev, e, W, L, a)
+  if a > L then return W end
+  if fits(cur, prev, e, W, L, a) then return 0 end
+  if cur + a <= L then
+    local w = first_fitting(prev, (L - a - cur) * W, W) - e
+    if w < 1 then return 1 end
+    return w
+  end
+  return W - e + first_fitting(cur, (L - a) * W, W)
+end
+`;
+
+/**
+ * ARGV: prefix, windowMs, leaseMs, reservation id, tokens, cost nanos, parallel retry ms, total
+ * budget retry ms, scope count, then per scope: id, rpm, tpm, max parallel, budget, period ('' =
+ * no limit). Returns JSON: {ok, charged, status} or {ok=false, refusal, scope, retry, status}.
+ */
+const ADMIT_BODY = `
+local p, W, lease, id = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local tokens_arg, cost_arg = ARGV[5], ARGV[6]
+local tokens, cost = tonumber(tokens_arg), tonumber(cost_arg)
+local parallel_retry, total_retry, n = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local now = redis_now()
+local idx = math.floor(now / W)
+local e = now - idx * W
+
+local function count(key)
+  local v = tonumber(redis.call('GET', key) or '0')
+  if v > 0 then return v end
+  return 0
+end
+
+local scopes = {}
+local refusal, refused_scope, retry = nil, nil, 0
+local function refuse(kind, sid, wait)
+  if refusal == nil then refusal, refused_scope = kind, sid end
+  if wait > retry then retry = wait end
+end
+
+for i = 0, n - 1 do
+  local b = 10 + i * 6
+  local s = { id = ARGV[b], rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), par = tonumber(ARGV[b + 3]),
+    budget = tonumber(ARGV[b + 4]), period = ARGV[b + 5] }
+  if s.rpm then
+    s.rpm_key = p .. 'rpm:' .. s.id .. ':' .. fmt(idx)
+    s.rpm_cur, s.rpm_prev = count(s.rpm_key), count(p .. 'rpm:' .. s.id .. ':' .. fmt(idx - 1))
+    if not fits(s.rpm_cur, s.rpm_prev, e, W, s.rpm, 1) then refuse('rpm', s.id, wait_ms(s.rpm_cur, s.rpm_prev, e, W, s.rpm, 1)) end
+  end
+  if s.tpm then
+    s.tpm_key = p .. 'tpm:' .. s.id .. ':' .. fmt(idx)
+    s.tpm_cur, s.tpm_prev = count(s.tpm_key), count(p .. 'tpm:' .. s.id .. ':' .. fmt(idx - 1))
+    if not fits(s.tpm_cur, s.tpm_prev, e, W, s.tpm, tokens) then
+      refuse('tpm', s.id, wait_ms(s.tpm_cur, s.tpm_prev, e, W, s.tpm, tokens))
+    end
+  end
+  if s.par then
+    s.par_key = p .. 'parallel:' .. s.id
+    redis.call('ZREMRANGEBYSCORE', s.par_key, '-inf', fmt(now - lease))
+    if redis.call('ZCARD', s.par_key) + 1 > s.par then refuse('parallel', s.id, parallel_retry) end
+  end
+  if s.budget then
+    s.period_id = period_id(s.period, now)
+    s.budget_key = p .. 'budget:' .. s.id .. ':' .. s.period_id
+    if tonumber(redis.call('GET', s.budget_key) or '0') + cost > s.budget then
+      local next_start = next_period_start(s.period, now)
+      refuse('budget', s.id, next_start and (next_start - now) or total_retry)
+    end
+  end
+  scopes[i + 1] = s
+end
+
+local function status(charged)
+  local st = { reset_requests = 0, reset_tokens = 0 }
+  local amount = tokens
+  if amount < 1 then amount = 1 end
+  for _, s in ipairs(scopes) do
+    if s.rpm then
+      local cur = s.rpm_cur
+      if charged then cur = cur + 1 end
+      local r = remaining(cur, s.rpm_prev, e, W, s.rpm)
+      if st.remaining_requests == nil or r < st.remaining_requests then st.remaining_requests, st.limit_requests = r, s.rpm end
+      local w = wait_ms(cur, s.rpm_prev, e, W, s.rpm, 1)
+      if w > st.reset_requests then st.reset_requests = w end
+    end
+    if s.tpm then
+      local cur = s.tpm_cur
+      if charged then cur = cur + tokens end
+      local r = remaining(cur, s.tpm_prev, e, W, s.tpm)
+      if st.remaining_tokens == nil or r < st.remaining_tokens then st.remaining_tokens, st.limit_tokens = r, s.tpm end
+      local w = wait_ms(cur, s.tpm_prev, e, W, s.tpm, amount)
+      if w > st.reset_tokens then st.reset_tokens = w end
+    end
+  end
+  return st
+end
+
+if refusal then
+  return cjson.encode({ ok = false, refusal = refusal, scope = refused_scope, retry = retry, status = status(false) })
+end
+
+local window_end = fmt((idx + 2) * W + 1000)
+local charged = { ['@backend'] = 'redis' }
+for _, s in ipairs(scopes) do
+  if s.rpm then
+    redis.call('INCR', s.rpm_key)
+    redis.call('PEXPIREAT', s.rpm_key, window_end)
+    charged['rpm:' .. s.id] = fmt(idx)
+  end
+  if s.tpm then
+    redis.call('INCRBY', s.tpm_key, tokens_arg)
+    redis.call('PEXPIREAT', s.tpm_key, window_end)
+    charged['tpm:' .. s.id] = fmt(idx)
+  end
+  if s.par then
+    redis.call('ZADD', s.par_key, fmt(now), id)
+    redis.call('PEXPIRE', s.par_key, fmt(lease))
+    charged['parallel:' .. s.id] = '1'
+  end
+  if s.budget then
+    redis.call('INCRBY', s.budget_key, cost_arg)
+    local next_start = next_period_start(s.period, now)
+    if next_start then redis.call('PEXPIREAT', s.budget_key, fmt(next_start + lease)) end
+    charged['budget:' .. s.id] = s.period_id
+  end
+end
+local open = p .. 'open'
+redis.call('ZREMRANGEBYSCORE', open, '-inf', fmt(now - lease))
+redis.call('ZADD', open, fmt(now), id)
+redis.call('PEXPIRE', open, fmt(lease))
+return cjson.encode({ ok = true, charged = charged, status = status(true) })
+`;
+
+/**
+ * KEYS[1]: the open set; KEYS[2 .. 1 + ARGV[2]]: counters to correct by ARGV[3 ..]; the remaining
+ * KEYS: parallel sets. ARGV[1]: reservation id. A reservation no longer open (settled, or its
+ * lease expired) changes nothing; a counter that has expired is not brought back.
+ */
+export const SETTLE_LUA = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+for i = 1, n do
+  local delta = ARGV[2 + i]
+  if delta ~= '0' and redis.call('EXISTS', KEYS[1 + i]) == 1 then redis.call('INCRBY', KEYS[1 + i], delta) end
+end
+for i = n + 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1
+`;
+
+/** ARGV: prefix, scope id, period. Returns the current period's spend as a string, or nil. */
+const SPEND_BODY = `
+return redis.call('GET', ARGV[1] .. 'budget:' .. ARGV[2] .. ':' .. period_id(ARGV[3], redis_now()))
+`;
+
+/** ARGV: prefix, scope id, period, nanos, leaseMs. Sets the current period's spend unless it is known. */
+const SEED_BODY = `
+local now = redis_now()
+local key = ARGV[1] .. 'budget:' .. ARGV[2] .. ':' .. period_id(ARGV[3], now)
+local next_start = next_period_start(ARGV[3], now)
+if next_start then return redis.call('SET', key, ARGV[4], 'PXAT', fmt(next_start + tonumber(ARGV[5])), 'NX') end
+return redis.call('SET', key, ARGV[4], 'NX')
+`;
+
+export const ADMIT_LUA = CALENDAR_LUA + WINDOW_LUA + ADMIT_BODY;
+export const SPEND_LUA = CALENDAR_LUA + SPEND_BODY;
+export const SEED_SPEND_LUA = CALENDAR_LUA + SEED_BODY;
+/** For tests: the window arithmetic alone, to compare with sliding-window.ts. */
+export const WINDOW_MATH_LUA = WINDOW_LUA;

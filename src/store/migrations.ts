@@ -1,0 +1,97 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlDialectName } from './schema.js';
+
+/**
+ * The schema's history, in code, run by Kysely's Migrator (see SqlGovernanceStore.migrate).
+ * Rules for adding one: a new entry with the next number, never edit an applied one, and keep
+ * it additive (new tables, nullable or defaulted columns, indexes), because during a rolling
+ * deploy replicas of the previous version keep running against the migrated schema.
+ *
+ * The same migrations serve both databases; the only difference is the JSON column type
+ * (JSONB on Postgres, TEXT holding JSON on SQLite). The other types read the same on both:
+ * `bigint` has INTEGER affinity on SQLite, `double precision` REAL, `boolean` NUMERIC.
+ */
+export function storeMigrations(dialect: SqlDialectName): Record<string, Migration> {
+  const json = dialect === 'postgres' ? sql`jsonb` : sql`text`;
+
+  return {
+    '0001_governance': {
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('teams')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('models', json)
+          .addColumn('metadata', json, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('rpm', 'integer')
+          .addColumn('tpm', 'integer')
+          .addColumn('max_parallel', 'integer')
+          .addColumn('budget', 'double precision')
+          .addColumn('budget_period', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('prefix', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('team_id', 'text')
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('models', json)
+          .addColumn('expires_at', 'bigint')
+          .addColumn('metadata', json, (c) => c.notNull())
+          .addColumn('data_policy', json)
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('rpm', 'integer')
+          .addColumn('tpm', 'integer')
+          .addColumn('max_parallel', 'integer')
+          .addColumn('budget', 'double precision')
+          .addColumn('budget_period', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('previous_hash', 'text')
+          .addColumn('previous_expires_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('keys_hash_unique').unique().on('keys').column('hash').execute();
+        await db.schema.createIndex('keys_previous_hash').on('keys').column('previous_hash').execute();
+        await db.schema.createIndex('keys_team_id').on('keys').column('team_id').execute();
+
+        await db.schema
+          .createTable('requests')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('team_id', 'text')
+          .addColumn('alias', 'text')
+          .addColumn('deployment', 'text')
+          .addColumn('endpoint', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('stream', 'boolean', (c) => c.notNull())
+          .addColumn('prompt_tokens', 'integer', (c) => c.notNull())
+          .addColumn('completion_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cost_nanos', 'bigint', (c) => c.notNull())
+          .addColumn('latency_ms', 'integer', (c) => c.notNull())
+          .addColumn('ttft_ms', 'integer')
+          .addColumn('error_code', 'text')
+          .execute();
+        // The usage report filters on a time range, grouped or filtered by one of these columns.
+        await db.schema.createIndex('requests_ts').on('requests').column('ts').execute();
+        await db.schema.createIndex('requests_key_ts').on('requests').columns(['key_id', 'ts']).execute();
+        await db.schema.createIndex('requests_team_ts').on('requests').columns(['team_id', 'ts']).execute();
+        await db.schema.createIndex('requests_alias_ts').on('requests').columns(['alias', 'ts']).execute();
+      },
+    },
+  };
+}
+
+export function storeMigrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return { getMigrations: async () => storeMigrations(dialect) };
+}
+
+/** Where the applied migrations are recorded (names chosen so as not to meet another Kysely app's). */
+export const MIGRATION_TABLE = 'stellwerk_migrations';
+export const MIGRATION_LOCK_TABLE = 'stellwerk_migrations_lock';

@@ -1,0 +1,73 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * The tables as Kysely sees them. Read types are what both drivers hand back after our
+ * adjustments (pg's int8 parsed to number, see open-store.ts); JSON columns read as `unknown`
+ * because SQLite returns the text and Postgres the parsed JSONB value, and are always written as
+ * JSON text. Booleans are written as 0/1 on SQLite (better-sqlite3 binds no booleans).
+ */
+type Json = ColumnType<unknown, string, string>;
+type NullableJson = ColumnType<unknown, string | null, string | null>;
+type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
+
+export interface LimitColumns {
+  rpm: number | null;
+  tpm: number | null;
+  max_parallel: number | null;
+  budget: number | null;
+  budget_period: string;
+}
+
+export interface TeamsTable extends LimitColumns {
+  id: string;
+  name: string;
+  models: NullableJson;
+  metadata: Json;
+  state: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface KeysTable extends LimitColumns {
+  id: string;
+  hash: string;
+  prefix: string;
+  name: string | null;
+  team_id: string | null;
+  role: string;
+  models: NullableJson;
+  expires_at: number | null;
+  metadata: Json;
+  data_policy: NullableJson;
+  state: string;
+  created_at: number;
+  updated_at: number;
+  previous_hash: string | null;
+  previous_expires_at: number | null;
+}
+
+export interface RequestsTable {
+  id: string;
+  ts: number;
+  key_id: string | null;
+  team_id: string | null;
+  alias: string | null;
+  deployment: string | null;
+  endpoint: string;
+  status: number;
+  stream: Bool;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_nanos: number;
+  latency_ms: number;
+  ttft_ms: number | null;
+  error_code: string | null;
+}
+
+export interface StoreSchema {
+  teams: TeamsTable;
+  keys: KeysTable;
+  requests: RequestsTable;
+}
+
+export type SqlDialectName = 'sqlite' | 'postgres';
