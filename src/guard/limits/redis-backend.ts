@@ -88,7 +88,8 @@ export const DEFAULT_LIMITS_KEY_PREFIX = 'stellwerk:limits:';
  * Redis and timed by Redis's clock. Scripts are loaded with ioredis `defineCommand` (EVALSHA,
  * falling back to EVAL after a Redis restart). The offline queue is off, so while Redis is
  * unreachable a command fails at once instead of waiting in a queue that grows without end; the
- * command timeout covers a connection that is up but does not answer.
+ * command timeout covers a connection that is up but does not answer, and a connection that stays
+ * silent is replaced.
  */
 export class RedisLimitBackend implements LimitBackend {
   private readonly redis: Redis & LimitCommands;
@@ -126,7 +127,7 @@ export class RedisLimitBackend implements LimitBackend {
     }) as Redis & LimitCommands;
     this.redis.defineCommand('stellwerkLimitsAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
     this.redis.defineCommand('stellwerkLimitsSettle', { lua: SETTLE_LUA });
-    this.redis.defineCommand('stellwerkLimitsSpend', { numberOfKeys: 0, lua: SPEND_LUA, readOnly: true });
+    this.redis.defineCommand('stellwerkLimitsSpend', { numberOfKeys: 0, lua: SPEND_LUA });
     this.redis.defineCommand('stellwerkLimitsSeed', { numberOfKeys: 0, lua: SEED_SPEND_LUA });
     // Without a listener ioredis prints every failed reconnect; the reporter logs outages once, loudly.
     this.redis.on('error', (error: unknown) => this.outage.failed(error, 'connection'));
