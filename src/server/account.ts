@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/logger.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import type { RequestContext } from './request-context.js';
+import { settleAccounting } from '../accounting/request.js';
 
 /**
  * The end of every request: metrics and one log line (id, alias, deployment, status, latency,
@@ -12,8 +13,8 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   const alias = ctx.alias?.name ?? '';
   const deployment = ctx.deployment?.name ?? '';
   const status = ctx.status;
-  metrics.requests.inc({ endpoint: ctx.endpoint, alias, deployment, status });
-  metrics.duration.observe({ endpoint: ctx.endpoint, alias, deployment }, durationMs / 1000);
+  metrics.requestSeries(ctx.endpoint, alias, deployment, status).inc();
+  metrics.durationSeries(ctx.endpoint, alias, deployment).observe(durationMs / 1000);
   if (ctx.ttftMs !== null) metrics.timeToFirstToken.observe({ alias, deployment }, ctx.ttftMs / 1000);
   const error = ctx.error;
   if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
@@ -21,10 +22,19 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   }
   for (const attempt of ctx.attemptLog) metrics.attempts.inc({ deployment: attempt.deployment, outcome: attempt.outcome });
   if (ctx.fallback !== null) metrics.fallbacks.inc({ alias, fallback: ctx.fallback.name });
+  const pii = ctx.pii;
+  if (pii !== null) for (const [type, count] of Object.entries(pii.counts)) metrics.piiDetections.inc({ type, mode: pii.mode }, count);
   const usage = ctx.usage;
   if (usage !== null) {
     metrics.tokens.inc({ alias, deployment, kind: 'prompt' }, usage.prompt_tokens ?? 0);
     metrics.tokens.inc({ alias, deployment, kind: 'completion' }, usage.completion_tokens ?? 0);
+  }
+  const figures = settleAccounting(ctx);
+  if (figures !== null) {
+    const labels = { alias, deployment, team: ctx.identity.kind === 'key' ? (ctx.identity.key.team_id ?? '') : '' };
+    metrics.costUsd.inc(labels, figures.costUsd);
+    if (figures.energyWh !== null) metrics.energyWh.inc(labels, figures.energyWh);
+    if (figures.co2eG !== null) metrics.co2eGrams.inc(labels, figures.co2eG);
   }
   const level = error === null ? 'info' : error.level;
   logger[level](
@@ -41,6 +51,8 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
       ttft_ms: ctx.ttftMs === null ? undefined : Math.round(ctx.ttftMs * 100) / 100,
       prompt_tokens: usage?.prompt_tokens,
       completion_tokens: usage?.completion_tokens,
+      pii: pii === null || Object.keys(pii.counts).length === 0 ? undefined : pii.counts,
+      pii_mode: pii?.mode,
       error_code: error?.code,
       error_message: error === null || error.code === 'internal_error' ? undefined : error.message,
       err: error?.code === 'internal_error' ? error.cause : undefined,

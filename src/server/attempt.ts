@@ -36,6 +36,10 @@ export class Attempt {
     this.call = { signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };
   }
 
+  get finished(): boolean {
+    return this.ticket.done;
+  }
+
   /** The first byte of the answer arrived (for the latency record). */
   markFirstByte(now: number): void {
     this.ticket.firstByteAt = now;

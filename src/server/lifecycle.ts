@@ -29,8 +29,10 @@ export async function runLifecycle(ctx: RequestContext, lifecycle: Lifecycle): P
     ctx.error = toGatewayError(thrown);
     lifecycle.sendError(ctx);
   } finally {
-    // Whatever ended the request, the upstream call it made (if any) is over now.
-    ctx.attempt?.finish(ctx.error ?? new GatewayError('client_closed_request'), Date.now());
+    // Whatever ended the request, the upstream call it made (if any) is over now. (Usually the
+    // respond stage has finished it already; an Error is built only when it has not.)
+    const attempt = ctx.attempt;
+    if (attempt !== null && !attempt.finished) attempt.finish(ctx.error ?? new GatewayError('client_closed_request'), Date.now());
     lifecycle.finish(ctx);
   }
 }

@@ -24,10 +24,39 @@ export class GatewayMetrics {
   readonly attempts: Counter<'deployment' | 'outcome'>;
   readonly fallbacks: Counter<'alias' | 'fallback'>;
   readonly requestLogDropped: Counter;
+  /** Accounting (src/accounting): USD, facility Wh and gCO₂e of answered requests. */
+  readonly costUsd: Counter<'alias' | 'deployment' | 'team'>;
+  readonly energyWh: Counter<'alias' | 'deployment' | 'team'>;
+  readonly co2eGrams: Counter<'alias' | 'deployment' | 'team'>;
+  readonly piiDetections: Counter<'type' | 'mode'>;
   /** Set by the governance: rows waiting for the request log. */
   requestLogQueue: () => number = () => 0;
   /** Set by the gateway: the deployments of the running config, for the state gauges. */
   deploymentsSource: () => Iterable<DeploymentView> = () => [];
+
+  // Label lookups hash the label set on every call; the request path keeps its series instead.
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly durationChildren = new Map<string, Histogram.Internal<'endpoint' | 'alias' | 'deployment'>>();
+
+  requestSeries(endpoint: string, alias: string, deployment: string, status: number): Counter.Internal {
+    const key = `${endpoint}\u0000${alias}\u0000${deployment}\u0000${status}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      child = this.requests.labels({ endpoint, alias, deployment, status });
+      this.requestChildren.set(key, child);
+    }
+    return child;
+  }
+
+  durationSeries(endpoint: string, alias: string, deployment: string): Histogram.Internal<'endpoint' | 'alias' | 'deployment'> {
+    const key = `${endpoint}\u0000${alias}\u0000${deployment}`;
+    let child = this.durationChildren.get(key);
+    if (child === undefined) {
+      child = this.duration.labels({ endpoint, alias, deployment });
+      this.durationChildren.set(key, child);
+    }
+    return child;
+  }
 
   constructor() {
     const registers = [this.registry];
@@ -79,6 +108,30 @@ export class GatewayMetrics {
     this.requestLogDropped = new Counter({
       name: 'stellwerk_request_log_dropped_total',
       help: 'Request log rows that could not be kept (the queue was full while the store was down).',
+      registers,
+    });
+    this.piiDetections = new Counter({
+      name: 'stellwerk_pii_detections_total',
+      help: 'Personal data found in requests by the privacy guard, by type and mode (values are never recorded).',
+      labelNames: ['type', 'mode'],
+      registers,
+    });
+    this.costUsd = new Counter({
+      name: 'stellwerk_cost_usd_total',
+      help: 'Cost of answered requests in USD (provider price or own-GPU hour cost), by model alias, deployment and team.',
+      labelNames: ['alias', 'deployment', 'team'],
+      registers,
+    });
+    this.energyWh = new Counter({
+      name: 'stellwerk_energy_wh_total',
+      help: 'Estimated facility energy of answered requests in Wh (docs/energy.md), by model alias, deployment and team.',
+      labelNames: ['alias', 'deployment', 'team'],
+      registers,
+    });
+    this.co2eGrams = new Counter({
+      name: 'stellwerk_co2e_grams_total',
+      help: 'Estimated emissions of answered requests in grams CO2e (docs/energy.md), by model alias, deployment and team.',
+      labelNames: ['alias', 'deployment', 'team'],
       registers,
     });
     const queue = () => this.requestLogQueue();
