@@ -44,6 +44,22 @@ export function refused(admission: Admission, refusal: Refusal, scope: LimitScop
   return admission;
 }
 
+/**
+ * The most admissions any `windowMs` (a half-open interval [a, a + windowMs)) holds, given the
+ * times of the admissions. The busiest such interval starts at an admission, so those are the
+ * only starts to try.
+ */
+export function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let end = 0;
+  for (let start = 0; start < sorted.length; start++) {
+    while (end < sorted.length && sorted[end]! < sorted[start]! + windowMs) end += 1;
+    most = Math.max(most, end - start);
+  }
+  return most;
+}
+
 export function runLimitBackendContract(harness: LimitBackendHarness): void {
   const clock = harness.advance;
   const needsClock = clock === undefined ? `${harness.name} runs on a real clock; its own tests cover roll-over` : false;
@@ -219,22 +235,59 @@ export function runLimitBackendContract(harness: LimitBackendHarness): void {
       assert.equal(await backend.spend(key), 0);
     });
 
-    test('the window slides: a refused request fits after exactly retryAfterMs', { skip: needsClock }, async () => {
+    test('rpm slides: a refused request fits after exactly retryAfterMs, when the oldest admission has left', { skip: needsClock }, async () => {
       const backend = await harness.create();
       await harness.windowRoom(WINDOW_MS);
       const key = scopeWith({ rpm: 2 });
       admitted(await backend.admit(request([key])));
       clock?.(30_000);
       admitted(await backend.admit(request([key])));
-      clock?.(40_000);
-      // 10 s into the next window the previous window's 2 requests weigh 2 × 5/6; one more fits
-      // once they weigh 1, 30 s into the window.
+      clock?.(10_000);
       const refusal = refused(await backend.admit(request([key])), 'rpm', key);
-      assert.equal(refusal.retryAfterMs, 20_000);
+      assert.equal(refusal.retryAfterMs, 20_000, 'the first admission, 40 s ago, leaves the minute in 20 s');
+      assert.equal(refusal.status.resetRequestsMs, 20_000);
       clock?.(refusal.retryAfterMs - 1);
       refused(await backend.admit(request([key])), 'rpm', key);
       clock?.(1);
-      admitted(await backend.admit(request([key])));
+      const third = await backend.admit(request([key]));
+      admitted(third);
+      assert.equal(third.status.remainingRequests, 0);
+      assert.equal(third.status.resetRequestsMs, 30_000, 'the second admission, 30 s ago, leaves in 30 s');
+    });
+
+    test('rpm is exact across a window edge: no 60 s ever holds more than rpm admissions', { skip: needsClock }, async () => {
+      const backend = await harness.create();
+      await harness.windowRoom(WINDOW_MS);
+      const key = scopeWith({ rpm: 10 });
+      const times: number[] = [];
+      let at = 0;
+      const step = (ms: number): void => {
+        clock?.(ms);
+        at += ms;
+      };
+      const admitNow = async (): Promise<boolean> => {
+        const admission = await backend.admit(request([key]));
+        if (admission.ok) times.push(at);
+        return admission.ok;
+      };
+
+      step(59_900); // 100 ms before a fixed minute's edge
+      for (let i = 0; i < 10; i++) assert.ok(await admitNow(), `admission ${i + 1} of 10`);
+      step(200); // 100 ms after the edge: a fixed or weighted window would have room again
+      const refusal = refused(await backend.admit(request([key])), 'rpm', key);
+      assert.equal(refusal.retryAfterMs, 59_800, 'until 119.9 s, when the burst at 59.9 s leaves');
+      for (; at < 119_900; step(100)) assert.equal(await admitNow(), false, `nothing fits at ${at} ms`);
+      for (let i = 0; i < 10; i++) assert.ok(await admitNow(), `admission ${i + 1} of 10 at 119.9 s`);
+      assert.equal(await admitNow(), false);
+
+      // Then a steady stream that crosses more edges: two attempts every 700 ms for three minutes.
+      for (let i = 0; i < 260; i++) {
+        step(700);
+        await admitNow();
+        await admitNow();
+      }
+      assert.equal(busiestWindow(times, WINDOW_MS), 10);
+      assert.ok(times.length >= 40, `the stream was admitted as room came (${times.length})`);
     });
 
     test('a settlement after the window rolled over corrects the window it was charged to', { skip: needsClock }, async () => {

@@ -25,16 +25,34 @@ function clockAt(start: number): { now: () => number; advance: (ms: number) => v
   return { now: () => at, advance: (ms) => (at += ms) };
 }
 
-test('memory: a full first window frees room when the next one has weighed it down enough', async () => {
+test('memory: a full rpm log frees room a window after its oldest admission, one by one', async () => {
   const clock = clockAt(START);
   const backend = new MemoryLimitBackend({ now: clock.now });
-  const key = scopeWith({ rpm: 5 });
-  for (let i = 0; i < 5; i++) admitted(await backend.admit(request([key])));
-  // 5 in this window: into the next one, 4 of them must have faded (weight ≤ 4/5), 12 s in.
+  const key = scopeWith({ rpm: 3 });
+  for (let i = 0; i < 3; i++) {
+    admitted(await backend.admit(request([key])));
+    clock.advance(1_000);
+  }
   const refusal = refused(await backend.admit(request([key])), 'rpm', key);
-  assert.equal(refusal.retryAfterMs, WINDOW_MS + 12_000);
+  assert.equal(refusal.retryAfterMs, WINDOW_MS - 3_000);
   clock.advance(refusal.retryAfterMs);
   admitted(await backend.admit(request([key])));
+  assert.equal(refused(await backend.admit(request([key])), 'rpm', key).retryAfterMs, 1_000, 'the second leaves a second later');
+});
+
+test('memory: the rpm log stays bounded by the limit over many windows', async () => {
+  const clock = clockAt(START);
+  const backend = new MemoryLimitBackend({ now: clock.now });
+  const key = scopeWith({ rpm: 100 });
+  let admissions = 0;
+  for (let i = 0; i < 20_000; i++) {
+    if ((await backend.admit(request([key]))).ok) admissions += 1;
+    clock.advance(97);
+  }
+  // 20,000 × 97 ms ≈ 32.3 windows of 100 each.
+  assert.ok(admissions >= 3_200 && admissions <= 3_300, String(admissions));
+  const log = (backend as unknown as { scopes: Map<string, { rpm: { times: number[] } }> }).scopes.get(key.id)!.rpm;
+  assert.ok(log.times.length <= 2 * 100 + 64, `the log holds ${log.times.length} times`);
 });
 
 test('memory: budget refusals wait until the next UTC period starts, or a day for total', async () => {
@@ -59,7 +77,7 @@ test('memory: reservations name their windows, period and backend', async () => 
   const window = String(START / WINDOW_MS);
   assert.deepEqual(reservation.charged, {
     [RESERVATION_BACKEND]: 'memory',
-    [`rpm:${key.id}`]: window,
+    [`rpm:${key.id}`]: String(START),
     [`tpm:${key.id}`]: window,
     [`parallel:${key.id}`]: '1',
     [`budget:${key.id}`]: '2026-W48',

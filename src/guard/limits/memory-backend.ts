@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertNanos, normalizeAdmissionRequest, normalizeTokens, resolveTimings, type LimitTimingOptions, type LimitTimings } from './admission.js';
 import { budgetPeriodId, nextPeriodStart } from './budget-period.js';
+import { RequestLog } from './request-log.js';
 import { fitsInWindow, remainingInWindow, waitForRoomMs, windowIndex, type WindowCounts } from './sliding-window.js';
 import {
   RESERVATION_BACKEND,
@@ -33,7 +34,9 @@ interface Spend {
 }
 
 interface ScopeState {
-  readonly rpm: Counter;
+  /** Admission times in the last window: rpm is exact. */
+  readonly rpm: RequestLog;
+  /** Two fixed windows weighted by overlap: tpm is settled with actual usage, and approximate at edges. */
   readonly tpm: Counter;
   spend: Spend | null;
   /** Open reservations holding a parallel slot: id → admitted at. */
@@ -49,7 +52,8 @@ interface OpenReservation {
 interface ScopeView {
   readonly scope: LimitScope;
   readonly state: ScopeState;
-  readonly requests: WindowCounts;
+  /** Admissions in the last window, before this one. */
+  readonly requests: number;
   readonly tokens: WindowCounts;
   /** The current budget period's id, when the scope has a budget. */
   readonly period: string | null;
@@ -123,8 +127,8 @@ export class MemoryLimitBackend implements LimitBackend {
 
     const refusals: { refusal: Refusal; scope: string; waitMs: number }[] = [];
     for (const { scope, state, requests, tokens, spent } of views) {
-      if (scope.rpm !== null && !fitsInWindow(requests, elapsed, windowMs, scope.rpm, 1)) {
-        refusals.push({ refusal: 'rpm', scope: scope.id, waitMs: waitForRoomMs(requests, elapsed, windowMs, scope.rpm, 1) });
+      if (scope.rpm !== null && requests + 1 > scope.rpm) {
+        refusals.push({ refusal: 'rpm', scope: scope.id, waitMs: state.rpm.waitMs(now, windowMs, scope.rpm) });
       }
       if (scope.tpm !== null && !fitsInWindow(tokens, elapsed, windowMs, scope.tpm, request.tokens)) {
         refusals.push({ refusal: 'tpm', scope: scope.id, waitMs: waitForRoomMs(tokens, elapsed, windowMs, scope.tpm, request.tokens) });
@@ -141,11 +145,11 @@ export class MemoryLimitBackend implements LimitBackend {
     if (first !== undefined) {
       // The first refusal names the limit; the wait is the longest, so a retry is not refused by another known one.
       const retryAfterMs = Math.max(...refusals.map((refusal) => refusal.waitMs));
-      const status = rateStatus(views, elapsed, windowMs, request.tokens, false);
+      const status = rateStatus(views, now, windowMs, request.tokens, false);
       return { ok: false, refusal: first.refusal, scope: first.scope, retryAfterMs, status };
     }
     const reservation = this.charge(views, request, index, now);
-    return { ok: true, reservation, status: rateStatus(views, elapsed, windowMs, request.tokens, true) };
+    return { ok: true, reservation, status: rateStatus(views, now, windowMs, request.tokens, true) };
   }
 
   private charge(views: readonly ScopeView[], request: AdmissionRequest, index: number, now: number): Reservation {
@@ -153,8 +157,8 @@ export class MemoryLimitBackend implements LimitBackend {
     const charged: Record<string, string> = { [RESERVATION_BACKEND]: 'memory' };
     for (const { scope, state, period } of views) {
       if (scope.rpm !== null) {
-        state.rpm.current += 1;
-        charged[`rpm:${scope.id}`] = String(index);
+        state.rpm.append(now);
+        charged[`rpm:${scope.id}`] = String(now);
       }
       if (scope.tpm !== null) {
         state.tpm.current += request.tokens;
@@ -175,13 +179,12 @@ export class MemoryLimitBackend implements LimitBackend {
 
   private view(scope: LimitScope, now: number, index: number): ScopeView {
     const state = this.stateOf(scope.id);
-    rollCounter(state.rpm, index);
     rollCounter(state.tpm, index);
     const period = scope.budgetNanos === null ? null : budgetPeriodId(scope.budgetPeriod, now);
     return {
       scope,
       state,
-      requests: { current: state.rpm.current, previous: state.rpm.previous },
+      requests: scope.rpm === null ? 0 : state.rpm.count(now, this.timings.windowMs),
       tokens: { current: state.tpm.current, previous: state.tpm.previous },
       period,
       spent: period !== null && state.spend?.period === period ? state.spend.nanos : 0,
@@ -191,7 +194,7 @@ export class MemoryLimitBackend implements LimitBackend {
   private stateOf(scopeId: string): ScopeState {
     let state = this.scopes.get(scopeId);
     if (state === undefined) {
-      state = { rpm: newCounter(), tpm: newCounter(), spend: null, parallel: new Map() };
+      state = { rpm: new RequestLog(), tpm: newCounter(), spend: null, parallel: new Map() };
       this.scopes.set(scopeId, state);
     }
     return state;
@@ -243,7 +246,8 @@ function correctSpend(state: ScopeState, period: string, delta: number): void {
 }
 
 /** The x-ratelimit-* numbers: the tightest scope's limit and remainder, the longest wait of all. */
-function rateStatus(views: readonly ScopeView[], elapsed: number, windowMs: number, tokens: number, charged: boolean): RateStatus {
+function rateStatus(views: readonly ScopeView[], now: number, windowMs: number, tokens: number, charged: boolean): RateStatus {
+  const elapsed = now - windowIndex(now, windowMs) * windowMs;
   let limitRequests: number | null = null;
   let remainingRequests: number | null = null;
   let limitTokens: number | null = null;
@@ -253,10 +257,10 @@ function rateStatus(views: readonly ScopeView[], elapsed: number, windowMs: numb
   for (const view of views) {
     const { rpm, tpm } = view.scope;
     if (rpm !== null) {
-      const counts = charged ? { current: view.requests.current + 1, previous: view.requests.previous } : view.requests;
-      const remaining = remainingInWindow(counts, elapsed, windowMs, rpm);
+      // After a charge the log already holds this admission.
+      const remaining = Math.max(0, rpm - view.requests - (charged ? 1 : 0));
       if (remainingRequests === null || remaining < remainingRequests) [limitRequests, remainingRequests] = [rpm, remaining];
-      resetRequestsMs = Math.max(resetRequestsMs, waitForRoomMs(counts, elapsed, windowMs, rpm, 1));
+      resetRequestsMs = Math.max(resetRequestsMs, view.state.rpm.waitMs(now, windowMs, rpm));
     }
     if (tpm !== null) {
       const counts = charged ? { current: view.tokens.current + tokens, previous: view.tokens.previous } : view.tokens;

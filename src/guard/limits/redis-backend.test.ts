@@ -4,7 +4,7 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { admitted, refused, request, runLimitBackendContract, scopeWith, WINDOW_MS } from './backend-contract.js';
+import { admitted, busiestWindow, refused, request, runLimitBackendContract, scopeWith, WINDOW_MS } from './backend-contract.js';
 import { budgetPeriodId, nextPeriodStart } from './budget-period.js';
 import { createLimitBackend } from './create-limit-backend.js';
 import { MemoryLimitBackend } from './memory-backend.js';
@@ -146,7 +146,7 @@ describe('RedisLimitBackend', () => {
     refused(await limits.admit(request([key])), 'parallel', key);
   });
 
-  test('every key expires: windows after the next window, parallel sets and the open set after a lease, budgets after the period', async () => {
+  test('every key expires: the rpm log a window after its last admission, tpm windows after the next window, parallel sets and the open set after a lease, budgets after the period', async () => {
     const limits = backend({ leaseMs: 600_000 });
     const key = scopeWith({ rpm: 10, tpm: 10_000, maxParallel: 2, budgetNanos: 1_000_000, budgetPeriod: 'month' });
     const forever = scopeWith({ budgetNanos: 1_000_000, budgetPeriod: 'total' });
@@ -154,7 +154,7 @@ describe('RedisLimitBackend', () => {
     const window = reservation.charged[`tpm:${key.id}`];
     const period = reservation.charged[`budget:${key.id}`];
     const keys = {
-      rpm: `${PREFIX}rpm:${key.id}:${window}`,
+      rpm: `${PREFIX}rpm:${key.id}`,
       tpm: `${PREFIX}tpm:${key.id}:${window}`,
       parallel: `${PREFIX}parallel:${key.id}`,
       budget: `${PREFIX}budget:${key.id}:${period}`,
@@ -162,7 +162,10 @@ describe('RedisLimitBackend', () => {
       open: `${PREFIX}open`,
     };
     const ttl = async (name: keyof typeof keys): Promise<number> => admin.pttl(keys[name]);
-    for (const name of ['rpm', 'tpm'] as const) assert.ok((await ttl(name)) > 0 && (await ttl(name)) <= 2 * WINDOW_MS + 1_000, name);
+    assert.ok((await ttl('rpm')) > 0 && (await ttl('rpm')) <= WINDOW_MS, 'rpm');
+    assert.ok((await ttl('tpm')) > 0 && (await ttl('tpm')) <= 2 * WINDOW_MS + 1_000, 'tpm');
+    const admittedAt = reservation.charged[`rpm:${key.id}`];
+    assert.equal(await admin.zscore(keys.rpm, `${reservation.id}:${key.id}`), admittedAt, 'the log holds the reservation at its Redis time');
     for (const name of ['parallel', 'open'] as const) assert.ok((await ttl(name)) > 0 && (await ttl(name)) <= 600_000, name);
     assert.ok((await ttl('budget')) > 0 && (await ttl('budget')) <= 31 * 86_400_000 + 600_000);
     assert.equal(await ttl('total'), -1, 'a total budget never renews: one key per scope, kept');
@@ -237,9 +240,42 @@ describe('RedisLimitBackend', () => {
     const key = scopeWith({ rpm: 1 });
     admitted(await limits.admit(request([key])));
     const refusal = refused(await limits.admit(request([key])), 'rpm', key);
-    assert.ok(refusal.retryAfterMs <= 2_000);
+    assert.ok(refusal.retryAfterMs <= 1_000);
     await sleep(refusal.retryAfterMs + 5);
     admitted(await limits.admit(request([key])));
+  });
+
+  test('rpm is exact across window edges on Redis time: no window ever holds more than rpm admissions', async () => {
+    const windowMs = 1_000;
+    const replicas = [backend({ windowMs }), backend({ windowMs }), backend({ windowMs })];
+    const key = scopeWith({ rpm: 20 });
+    await Promise.all(replicas.map((replica) => replica.spend(key))); // connected
+    // A burst just before a fixed window's edge, then one just after it, where two weighted
+    // windows would have let most of a second burst through.
+    const left = windowMs - ((await redisNow()) % windowMs);
+    await sleep(left + windowMs - 100);
+    const times: number[] = [];
+    const burst = async (): Promise<number> => {
+      const admissions = await Promise.all(Array.from({ length: 30 }, (_, i) => replicas[i % 3]!.admit(request([key]))));
+      let count = 0;
+      for (const admission of admissions) {
+        if (!admission.ok) continue;
+        times.push(Number(admission.reservation.charged[`rpm:${key.id}`]));
+        count += 1;
+      }
+      return count;
+    };
+    assert.equal(await burst(), 20);
+    await sleep(200);
+    assert.equal(await burst(), 0, 'just past the edge, the burst is still in the window');
+    // Then a steady stream across several edges, from three replicas at once.
+    const until = Date.now() + 3_500;
+    while (Date.now() < until) {
+      await burst();
+      await sleep(37);
+    }
+    assert.ok(times.length >= 20 * 3, `room was used as it came (${times.length})`);
+    assert.equal(busiestWindow(times, windowMs), 20);
   });
 
   test('fail-closed: with Redis unreachable, admissions are unavailable (503), not hung', async () => {

@@ -2,11 +2,13 @@
  * The Lua scripts of RedisLimitBackend. Each runs atomically inside Redis and reads Redis's clock
  * (`TIME`), so replicas with skewed clocks still agree on windows and periods. Numbers that go
  * back into Redis are formatted with `%.0f` (Lua's default `%.14g` would write 1e+15); amounts
- * that Redis adds (INCRBY) are passed through as the caller's strings. The window arithmetic
- * mirrors sliding-window.ts and the calendar mirrors budget-period.ts; tests compare them.
+ * that Redis adds (INCRBY) are passed through as the caller's strings. The tpm window arithmetic
+ * mirrors sliding-window.ts and the calendar mirrors budget-period.ts (tests compare them); the
+ * rpm log mirrors request-log.ts (the contract suite holds both backends to it).
  *
  * Key layout under the prefix P (see docs/limits.md):
- *   P rpm:<scope>:<window>   P tpm:<scope>:<window>   counters, expire after the next window
+ *   P rpm:<scope>            sorted set `<reservation id>:<scope>` → admitted at (ms), the last window
+ *   P tpm:<scope>:<window>   counter, expires after the next window
  *   P parallel:<scope>       sorted set reservation id → admitted at (ms), expires after a lease
  *   P budget:<scope>:<period> spend in nano-USD, expires a lease after the period; `total` never
  *   P open                   sorted set of unsettled reservation ids → admitted at (ms)
@@ -110,6 +112,17 @@ local function count(key)
   return 0
 end
 
+-- Until one more admission fits in a log of live entries: when the oldest that must leave has left.
+local function log_wait_ms(key, live, L)
+  if L < 1 then return W end
+  if live < L then return 0 end
+  local oldest = redis.call('ZRANGE', key, live - L, live - L, 'WITHSCORES')
+  if oldest[2] == nil then return W end
+  local w = tonumber(oldest[2]) + W - now
+  if w < 1 then return 1 end
+  return w
+end
+
 local scopes = {}
 local refusal, refused_scope, retry = nil, nil, 0
 local function refuse(kind, sid, wait)
@@ -122,9 +135,10 @@ for i = 0, n - 1 do
   local s = { id = ARGV[b], rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), par = tonumber(ARGV[b + 3]),
     budget = tonumber(ARGV[b + 4]), period = ARGV[b + 5] }
   if s.rpm then
-    s.rpm_key = p .. 'rpm:' .. s.id .. ':' .. fmt(idx)
-    s.rpm_cur, s.rpm_prev = count(s.rpm_key), count(p .. 'rpm:' .. s.id .. ':' .. fmt(idx - 1))
-    if not fits(s.rpm_cur, s.rpm_prev, e, W, s.rpm, 1) then refuse('rpm', s.id, wait_ms(s.rpm_cur, s.rpm_prev, e, W, s.rpm, 1)) end
+    s.rpm_key = p .. 'rpm:' .. s.id
+    redis.call('ZREMRANGEBYSCORE', s.rpm_key, '-inf', fmt(now - W))
+    s.rpm_count = redis.call('ZCARD', s.rpm_key)
+    if s.rpm_count + 1 > s.rpm then refuse('rpm', s.id, log_wait_ms(s.rpm_key, s.rpm_count, s.rpm)) end
   end
   if s.tpm then
     s.tpm_key = p .. 'tpm:' .. s.id .. ':' .. fmt(idx)
@@ -155,11 +169,13 @@ local function status(charged)
   if amount < 1 then amount = 1 end
   for _, s in ipairs(scopes) do
     if s.rpm then
-      local cur = s.rpm_cur
-      if charged then cur = cur + 1 end
-      local r = remaining(cur, s.rpm_prev, e, W, s.rpm)
+      -- After a charge the log already holds this admission.
+      local live = s.rpm_count
+      if charged then live = live + 1 end
+      local r = s.rpm - live
+      if r < 0 then r = 0 end
       if st.remaining_requests == nil or r < st.remaining_requests then st.remaining_requests, st.limit_requests = r, s.rpm end
-      local w = wait_ms(cur, s.rpm_prev, e, W, s.rpm, 1)
+      local w = log_wait_ms(s.rpm_key, live, s.rpm)
       if w > st.reset_requests then st.reset_requests = w end
     end
     if s.tpm then
@@ -182,9 +198,9 @@ local window_end = fmt((idx + 2) * W + 1000)
 local charged = { ['@backend'] = 'redis' }
 for _, s in ipairs(scopes) do
   if s.rpm then
-    redis.call('INCR', s.rpm_key)
-    redis.call('PEXPIREAT', s.rpm_key, window_end)
-    charged['rpm:' .. s.id] = fmt(idx)
+    redis.call('ZADD', s.rpm_key, fmt(now), id .. ':' .. s.id)
+    redis.call('PEXPIRE', s.rpm_key, fmt(W))
+    charged['rpm:' .. s.id] = fmt(now)
   end
   if s.tpm then
     redis.call('INCRBY', s.tpm_key, tokens_arg)

@@ -1,9 +1,9 @@
 /**
- * The arithmetic of a sliding window made of two fixed windows: the estimate of what was used in
- * the last `windowMs` is the current window's count plus the previous window's count weighted by
- * how much of it still overlaps. Comparisons are made in integers scaled by `windowMs`, so that a
- * window edge is exact (no 4.000000001 > 4). The Redis Lua script (redis-scripts.ts) does the
- * same sums; keep the two in step.
+ * For tpm (rpm is an exact log, request-log.ts). The arithmetic of a sliding window made of two
+ * fixed windows: the estimate of what was used in the last `windowMs` is the current window's
+ * count plus the previous window's count weighted by how much of it still overlaps. Comparisons
+ * are made in integers scaled by `windowMs`, so that a window edge is exact (no 4.000000001 > 4).
+ * The Redis Lua script (redis-scripts.ts) does the same sums; keep the two in step.
  */
 
 /** What was counted in the current and the previous fixed window. */

@@ -81,8 +81,9 @@ export interface Reservation {
   readonly costNanos: number;
   /**
    * The windows and periods the reservation was charged to, so settlement adjusts the same ones:
-   * `rpm:<scope>` and `tpm:<scope>` → window index, `budget:<scope>` → period id (e.g. `2026-11`),
-   * `parallel:<scope>` → `1`, and `@backend` → `memory` | `redis`.
+   * `tpm:<scope>` → window index, `budget:<scope>` → period id (e.g. `2026-11`), `parallel:<scope>`
+   * → `1`, and `@backend` → `memory` | `redis`. `rpm:<scope>` → the admission's time in epoch ms
+   * (Redis's clock on Redis), its entry in the scope's request log; settlement leaves rpm alone.
    */
   readonly charged: Readonly<Record<string, string>>;
 }
