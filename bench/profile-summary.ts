@@ -36,6 +36,8 @@ if (file === undefined) {
   process.exit(2);
 }
 const top = Number(values.top);
+// Piped into `head`: stop quietly when the reader has had enough.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 
 /** Microseconds of samples that landed in each node. */

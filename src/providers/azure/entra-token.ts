@@ -5,6 +5,7 @@ import { UpstreamClient } from '../http/upstream-client.js';
 import { scrub } from '../http/upstream-errors.js';
 import type { UpstreamCall } from '../types.js';
 import type { EntraSettings } from './config.js';
+import { abortReason, untilAborted } from '../http/abort.js';
 
 interface CachedToken {
   readonly token: string;
@@ -173,28 +174,4 @@ function tokenStatusError(status: number, _headers: IncomingHttpHeaders, text: s
   return new EntraRefusal('upstream_error', {
     message: `Entra ID refused the deployment's token request (HTTP ${status})${suffix}`,
   });
-}
-
-/** Waits for `promise`, but gives up when `signal` aborts (the shared fetch goes on for the others). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  const reason: unknown = signal.reason;
-  return reason instanceof GatewayError ? reason : new GatewayError('client_closed_request');
 }

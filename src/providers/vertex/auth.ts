@@ -6,6 +6,7 @@ import type { Timeouts } from '../../config/deployment-base.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import { scrub } from '../http/upstream-errors.js';
 import type { UpstreamCall } from '../types.js';
+import { abortReason, untilAborted } from '../http/abort.js';
 
 /**
  * Vertex AI's auth with a service account key: a JWT signed RS256 with the account's private
@@ -171,7 +172,7 @@ export class ServiceAccountTokens {
       this.refreshing = null;
     });
     try {
-      const fresh = await whileNotAborted(this.refreshing, call.signal);
+      const fresh = await untilAborted(this.refreshing, call.signal);
       return fresh.token;
     } catch (error) {
       // A failed refresh while the old token still lives is no reason to fail the request.
@@ -228,27 +229,4 @@ export class ServiceAccountTokens {
       upstreamStatus: status >= 500 ? status : undefined,
     });
   }
-}
-
-/** Waits for a shared promise, but gives up (with the abort reason) when this caller's signal fires. */
-function whileNotAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function abortError(signal: AbortSignal): GatewayError {
-  return signal.reason instanceof GatewayError ? signal.reason : new GatewayError('client_closed_request');
 }
