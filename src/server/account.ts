@@ -20,7 +20,7 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
     metrics.upstreamErrors.inc({ deployment, code: error.code });
   }
-  for (const attempt of ctx.attemptLog) metrics.attempts.inc({ deployment: attempt.deployment, outcome: attempt.outcome });
+  for (const attempt of ctx.attemptLog) metrics.attemptSeries(attempt.deployment, attempt.outcome).inc();
   if (ctx.fallback !== null) metrics.fallbacks.inc({ alias, fallback: ctx.fallback.name });
   const pii = ctx.pii;
   if (pii !== null) for (const [type, count] of Object.entries(pii.counts)) metrics.piiDetections.inc({ type, mode: pii.mode }, count);

@@ -17,7 +17,6 @@ export class Attempt {
   private readonly controller = new AbortController();
   private readonly ticket: AttemptTicket;
   private readonly timer: NodeJS.Timeout;
-  private readonly onClientGone: () => void;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -28,8 +27,8 @@ export class Attempt {
   ) {
     this.ticket = deployment.state.begin(now, tokens, ctx.stream);
     const signal = this.controller.signal;
-    this.onClientGone = () => this.controller.abort(ctx.abort.signal.reason);
-    ctx.abort.signal.addEventListener('abort', this.onClientGone, { once: true });
+    if (ctx.clientGone) this.controller.abort(new GatewayError('client_closed_request'));
+    else ctx.whenClientGone(() => this.controller.abort(new GatewayError('client_closed_request')));
     this.timer = setTimeout(() => {
       this.controller.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${timeoutMs} ms in total.`, transport: 'timeout' }));
     }, timeoutMs);
@@ -48,7 +47,7 @@ export class Attempt {
   finish(error: GatewayError | null, now: number): void {
     if (this.ticket.done) return;
     clearTimeout(this.timer);
-    this.ctx.abort.signal.removeEventListener('abort', this.onClientGone);
+    this.ctx.whenClientGone(null);
     this.deployment.state.end(this.ticket, error, now, this.ctx.usage?.completion_tokens ?? 0);
     this.ctx.attemptLog.push({ deployment: this.deployment.name, outcome: error === null ? 'ok' : error.code, ms: now - this.ticket.startedAt });
   }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Operation } from '../protocols/openai/operations.js';
 import type { EventStream } from '../providers/types.js';
+import { residencyOf, type Residency } from '../guard/data-policy.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { ModelAlias } from '../routing/model-alias.js';
 import { backoffMs, isContextWindowError, isRetryable } from '../routing/retry-policy.js';
@@ -32,6 +33,8 @@ class UpstreamRouting implements Placement {
   private readonly budgetEnd: number;
   private readonly pinnedDeployment: string | null;
   private readonly pinnedRegion: string | null;
+  /** Regions the key's and team's data policy allow; null: any. Fallbacks included. */
+  private readonly residency: Residency | null;
   private readonly tried: Deployment[] = [];
   /** Second pass: when every deployment was tried, tried ones may be tried again. */
   private allowTried = false;
@@ -51,11 +54,13 @@ class UpstreamRouting implements Placement {
     this.pinnedDeployment = pinning ? headerValue(ctx, 'x-stellwerk-deployment') : null;
     this.pinnedRegion = pinning ? headerValue(ctx, 'x-stellwerk-region') : null;
     this.chain = this.pinnedDeployment === null ? requested.fallbacks : [];
+    this.residency = residencyOf(ctx.identity);
   }
 
   usable(deployment: Deployment): boolean {
     if (this.pinnedDeployment !== null && deployment.name !== this.pinnedDeployment) return false;
     if (this.pinnedRegion !== null && deployment.traits.region !== this.pinnedRegion) return false;
+    if (this.residency !== null && !this.residency.allows(deployment.traits.region)) return false;
     if (!this.allowTried && this.tried.includes(deployment)) return false;
     return deployment.isAvailable(this.now, this.promptTokens + this.outputTokens) && this.operation.supportedBy(deployment.adapter, this.ctx);
   }
@@ -194,6 +199,11 @@ class UpstreamRouting implements Placement {
 
   /** Nothing usable: 429 when the deployments are cooling down after their upstream's 429, else 503. */
   private nothingAvailable(alias: ModelAlias): GatewayError {
+    if (this.residency !== null) {
+      return new GatewayError('residency_unavailable', {
+        message: `No deployment of "${this.ctx.alias!.name}" or its fallbacks in the regions this key's data policy allows (${this.residency.describe()}) is available; the request was sent nowhere.`,
+      });
+    }
     const at = alias.availableAt(this.now);
     const headers = Number.isFinite(at) ? { 'retry-after': String(Math.max(1, Math.ceil((at - this.now) / 1000))) } : undefined;
     const extra = headers === undefined ? {} : { headers };

@@ -9,6 +9,7 @@ import { messagesOperation, respondAnthropic } from '../protocols/anthropic/oper
 import { callUpstream } from './call-upstream.js';
 import { authorizeModel, identify, reserveLimits } from '../guard/stages.js';
 import { dispatchAdmin, serveAdminOpenApi } from '../admin/router.js';
+import { guardPrivacy, restorePrivacy } from '../guard/pii/stages.js';
 import {
   listModels,
   parseBody,
@@ -40,7 +41,9 @@ export function modelCallStages(operation: Operation, respondStage: Stage = resp
     resolveAlias,
     authorizeModel,
     reserveLimits,
+    guardPrivacy,
     callUpstream(operation),
+    restorePrivacy,
     respondStage,
   ];
 }

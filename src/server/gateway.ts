@@ -146,9 +146,9 @@ export class Gateway {
     res.setHeader('x-request-id', ctx.id);
     if (this.draining) res.setHeader('connection', 'close');
     this.inFlight++;
-    this.metrics.inFlight.inc({ endpoint: ctx.endpoint });
+    this.metrics.inFlightSeries(ctx.endpoint).inc();
     void runLifecycle(ctx, this.lifecycleFor(route, req.method)).finally(() => {
-      this.metrics.inFlight.dec({ endpoint: ctx.endpoint });
+      this.metrics.inFlightSeries(ctx.endpoint).dec();
       if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }

@@ -10,6 +10,8 @@ import type { Runtime } from './runtime.js';
 import type { Attempt } from './attempt.js';
 import type { Identity } from '../guard/keys.js';
 import type { Reservation } from '../guard/limits/types.js';
+import type { PiiReport } from '../guard/pii/guard.js';
+import type { RequestAccounting } from '../accounting/request.js';
 
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
@@ -27,8 +29,10 @@ export type UpstreamResult =
 export class RequestContext {
   readonly id: string;
   readonly startedAt: number;
-  /** Aborted when the client leaves or the total timeout passes; the reason is a GatewayError. */
-  readonly abort = new AbortController();
+  /** True once the client has left before the answer was complete. */
+  clientGone = false;
+  private controller: AbortController | null = null;
+  private onClientGone: (() => void) | null = null;
 
   /** The parsed JSON body. */
   body: unknown = undefined;
@@ -45,6 +49,8 @@ export class RequestContext {
   identity: Identity = ANONYMOUS;
   /** Limits and budget reserved for this request, settled at its end. */
   reservation: Reservation | null = null;
+  /** What the privacy guard found (counts per type, never values) and the placeholders to restore. */
+  pii: PiiReport | null = null;
   /** The alias the client asked for. */
   alias: ModelAlias | null = null;
   /** The deployment of the current (in the end: the last) attempt. */
@@ -64,6 +70,8 @@ export class RequestContext {
   error: GatewayError | null = null;
   /** Milliseconds from the start to the first streamed token. */
   ttftMs: number | null = null;
+  /** Cost, energy and CO₂e of the answer, and what a stream said while no usage was known (src/accounting). */
+  accounting: RequestAccounting | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -75,8 +83,28 @@ export class RequestContext {
     const given = req.headers['x-request-id'];
     this.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.on('close', () => {
-      if (!res.writableFinished && !this.abort.signal.aborted) this.abort.abort(new GatewayError('client_closed_request'));
+      if (res.writableFinished || this.clientGone) return;
+      this.clientGone = true;
+      this.controller?.abort(new GatewayError('client_closed_request'));
+      this.onClientGone?.();
     });
+  }
+
+  /**
+   * Aborted when the client leaves; made only when something waits on it (a backoff, a slow
+   * client's drain), since most requests never need one.
+   */
+  get abort(): AbortController {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.clientGone) this.controller.abort(new GatewayError('client_closed_request'));
+    }
+    return this.controller;
+  }
+
+  /** The running upstream call's hook for the client leaving (one at a time; null to clear). */
+  whenClientGone(hook: (() => void) | null): void {
+    this.onClientGone = hook;
   }
 
   elapsedMs(): number {

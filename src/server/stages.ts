@@ -6,6 +6,7 @@ import { readJson } from './body.js';
 import type { Stage } from './lifecycle.js';
 import type { RequestContext } from './request-context.js';
 import { sendJson } from './respond.js';
+import { accountingHeaders, completeUsage } from '../accounting/request.js';
 
 /**
  * The stages of a model call, in the order docs/lifecycle.md draws them. Each does one thing
@@ -42,7 +43,8 @@ export const respond: Stage = async (ctx) => {
     await relayOpenAiStream(ctx, result.events);
   } else {
     ctx.usage = usageOf(result.parsed.value);
-    sendJson(ctx, 200, result.parsed.raw ?? JSON.stringify(result.parsed.value));
+    if (ctx.usage === null) await completeUsage(ctx, answerText(result.parsed.value));
+    sendJson(ctx, 200, result.parsed.raw ?? JSON.stringify(result.parsed.value), accountingHeaders(ctx));
   }
   ctx.attempt?.finish(ctx.error, Date.now());
 };
@@ -64,3 +66,15 @@ export const retrieveModel: Stage = (ctx) => {
   }
   sendJson(ctx, 200, JSON.stringify({ id, object: 'model', created: 0, owned_by: 'stellwerk' }));
 };
+
+/** The generated text of a whole chat or completions answer, to count when it reports no usage. */
+function answerText(value: unknown): string {
+  const choices = (value as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return '';
+  let text = '';
+  for (const choice of choices as { message?: { content?: unknown }; text?: unknown }[]) {
+    if (typeof choice?.message?.content === 'string') text += choice.message.content;
+    else if (typeof choice?.text === 'string') text += choice.text;
+  }
+  return text;
+}

@@ -35,27 +35,33 @@ export class GatewayMetrics {
   deploymentsSource: () => Iterable<DeploymentView> = () => [];
 
   // Label lookups hash the label set on every call; the request path keeps its series instead.
-  private readonly requestChildren = new Map<string, Counter.Internal>();
-  private readonly durationChildren = new Map<string, Histogram.Internal<'endpoint' | 'alias' | 'deployment'>>();
+  private readonly children = new Map<string, unknown>();
+
+  private child<T>(key: string, make: () => T): T {
+    let found = this.children.get(key) as T | undefined;
+    if (found === undefined) {
+      found = make();
+      this.children.set(key, found);
+    }
+    return found;
+  }
 
   requestSeries(endpoint: string, alias: string, deployment: string, status: number): Counter.Internal {
-    const key = `${endpoint}\u0000${alias}\u0000${deployment}\u0000${status}`;
-    let child = this.requestChildren.get(key);
-    if (child === undefined) {
-      child = this.requests.labels({ endpoint, alias, deployment, status });
-      this.requestChildren.set(key, child);
-    }
-    return child;
+    return this.child(`r\u0000${endpoint}\u0000${alias}\u0000${deployment}\u0000${status}`, () =>
+      this.requests.labels({ endpoint, alias, deployment, status }),
+    );
   }
 
   durationSeries(endpoint: string, alias: string, deployment: string): Histogram.Internal<'endpoint' | 'alias' | 'deployment'> {
-    const key = `${endpoint}\u0000${alias}\u0000${deployment}`;
-    let child = this.durationChildren.get(key);
-    if (child === undefined) {
-      child = this.duration.labels({ endpoint, alias, deployment });
-      this.durationChildren.set(key, child);
-    }
-    return child;
+    return this.child(`d\u0000${endpoint}\u0000${alias}\u0000${deployment}`, () => this.duration.labels({ endpoint, alias, deployment }));
+  }
+
+  inFlightSeries(endpoint: string): Gauge.Internal<'endpoint'> {
+    return this.child(`i\u0000${endpoint}`, () => this.inFlight.labels({ endpoint }));
+  }
+
+  attemptSeries(deployment: string, outcome: string): Counter.Internal {
+    return this.child(`a\u0000${deployment}\u0000${outcome}`, () => this.attempts.labels({ deployment, outcome }));
   }
 
   constructor() {
