@@ -115,6 +115,9 @@ async function usage(call: AdminCall): Promise<{ status: number; body: unknown }
     prompt_tokens: row.prompt_tokens,
     completion_tokens: row.completion_tokens,
     spend_usd: fromNanos(row.cost_nanos),
+    energy_wh: row.energy_wh,
+    co2e_g: row.co2e_ug / 1e6,
+    estimated_requests: row.estimated_requests,
   }));
   return { status: 200, body: { object: 'list', group_by: query.group_by, data } };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountingShape } from '../accounting/config.js';
 
 /**
  * Fields every deployment has, whatever its provider. Each provider extends this with its own
@@ -57,4 +58,6 @@ export const deploymentBaseShape = {
   tpm: z.number().int().positive().optional(),
   price: priceSchema.optional(),
   health_check: healthCheckSchema.optional(),
+  /** Hour cost, hardware, PUE and grid for cost, energy and carbon accounting (docs/energy.md). */
+  ...accountingShape,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS, type ProviderName } from '../providers/index.js';
+import { privacySchema } from '../guard/pii/policy.js';
 
 const providerNames = Object.keys(PROVIDERS) as ProviderName[];
 
@@ -15,7 +16,7 @@ export type DeploymentConfig = { [K in ProviderName]: z.infer<(typeof PROVIDERS)
 
 const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 
-export const STRATEGIES = ['weighted', 'round-robin', 'least-busy', 'latency', 'cost', 'priority'] as const;
+export const STRATEGIES = ['weighted', 'round-robin', 'least-busy', 'latency', 'cost', 'priority', 'energy'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 const RETRYABLE = ['connect', 'reset', 'timeout', 408, 429, 500, 502, 503, 504] as const;
@@ -64,6 +65,10 @@ const routingSchema = z
     strategy: z.enum(STRATEGIES).default('weighted'),
     /** `latency`: how fast an idle deployment's record fades, so it gets traffic again after recovering. */
     latency_decay_ms: z.number().int().positive().default(60_000),
+    /** `energy`: what to minimise, the expected Wh or the expected gCO₂e of the request. */
+    minimize: z.enum(['energy', 'carbon']).default('energy'),
+    /** `energy`: only deployments whose expected time to first token is within this bound (when any is). */
+    max_ttft_ms: z.number().int().positive().optional(),
   })
   .prefault({});
 
@@ -78,6 +83,8 @@ const modelSchema = z.strictObject({
   fallbacks: z.array(z.string()).default([]),
   /** Aliases tried when the prompt is too long for this one's context window. */
   context_window_fallbacks: z.array(z.string()).default([]),
+  /** What the PII guard does with personal data sent to this alias (docs/privacy.md). */
+  privacy: privacySchema.optional(),
 });
 
 const serverSchema = z

@@ -93,6 +93,18 @@ export const ERROR_CODES = {
     level: 'info',
     message: 'The model is not served for this endpoint by its deployments.',
   },
+  pii_detected: {
+    status: 400,
+    type: 'invalid_request_error',
+    level: 'info',
+    message: 'The request contains personal data that the privacy policy blocks.',
+  },
+  residency_unavailable: {
+    status: 403,
+    type: 'permission_error',
+    level: 'warn',
+    message: 'No deployment in a region the data policy allows is available; the request was sent nowhere.',
+  },
   upstream_client_error: {
     status: 400,
     type: 'invalid_request_error',

@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { openStore } from '../store/open-store.js';
 import { RequestWriter } from '../store/request-writer.js';
+import { SqliteWorkerSink } from '../store/sqlite-writer.js';
 import { createNotifier } from '../store/notifiers.js';
 import { startRetention, type RetentionHandle } from '../store/retention.js';
 import type { ChangeEvent, ChangeNotifier, GovernanceStore } from '../store/types.js';
@@ -16,6 +17,7 @@ import { createLimitBackend, periodStart } from './limits/index.js';
 import type { LimitBackend } from './limits/types.js';
 import { scopesOf } from './stages.js';
 import { toNanos } from './types.js';
+import { settleAccounting } from '../accounting/request.js';
 
 /** The endpoints whose requests are model calls: they are what the request log and spend hold. */
 const MODEL_CALLS = new Set(['chat', 'completions', 'embeddings', 'messages']);
@@ -40,6 +42,7 @@ export class Governance {
     readonly notifier: ChangeNotifier,
     readonly service: GovernanceService,
     private readonly logger: Logger,
+    private readonly sqliteSink: SqliteWorkerSink | null,
   ) {}
 
   static async open(config: Config, logger: Logger, metrics: GatewayMetrics): Promise<Governance> {
@@ -56,12 +59,14 @@ export class Governance {
       keyPrefix: `${settings.redis_prefix}limits:`,
       log: (message, { level, ...fields }) => logger[level](fields, message),
     });
-    const writer = new RequestWriter(store, {
+    // A SQLite file is written from a worker thread, so that a batch never stalls requests.
+    const sqliteSink = store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:' ? new SqliteWorkerSink(store.location) : null;
+    const writer = new RequestWriter(sqliteSink ?? store, {
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
     const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms);
-    const governance = new Governance(store, directory, limits, writer, notifier, service, logger);
+    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink);
     notifier.subscribe((event: ChangeEvent) => {
       directory.apply(event).catch((error: Error) => logger.warn({ reason: error.message }, 'could not apply a key change'));
     });
@@ -84,7 +89,9 @@ export class Governance {
     const usage = ctx.usage;
     const promptTokens = usage?.prompt_tokens ?? 0;
     const completionTokens = usage?.completion_tokens ?? 0;
-    const cost = ctx.deployment !== null && usage !== null ? toNanos(ctx.deployment.estimatedCost(promptTokens, completionTokens)) : 0;
+    // Cost, energy and CO₂e are settled once in src/accounting (the same figures as headers and metrics).
+    const figures = settleAccounting(ctx);
+    const cost = figures === null ? 0 : toNanos(figures.costUsd);
     const reservation = ctx.reservation;
     if (reservation !== null) {
       ctx.reservation = null;
@@ -109,6 +116,9 @@ export class Governance {
       latency_ms: Math.round(ctx.elapsedMs()),
       ttft_ms: ctx.ttftMs === null ? null : Math.round(ctx.ttftMs),
       error_code: ctx.error?.code ?? null,
+      energy_wh: figures?.energyWh ?? null,
+      co2e_ug: figures === null || figures.co2eG === null ? null : Math.round(figures.co2eG * 1e6),
+      usage_estimated: figures?.estimated ?? false,
     });
   }
 
@@ -116,6 +126,7 @@ export class Governance {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.retention?.stop();
     await this.writer.close(flushTimeoutMs);
+    await this.sqliteSink?.close();
     await Promise.allSettled([this.notifier.close(), this.limits.close()]);
     await this.store.close();
   }

@@ -2,6 +2,7 @@ import type { ChatField, FieldHandling } from '../core/types.js';
 import type { Price, Timeouts } from '../config/deployment-base.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { DeploymentState } from './deployment-state.js';
+import type { AccountingProfile } from '../accounting/profile.js';
 
 /** How a deployment is described in config, beyond its provider's own fields. */
 export interface DeploymentTraits {
@@ -11,6 +12,8 @@ export interface DeploymentTraits {
   readonly tags: readonly string[];
   readonly maxConcurrency: number | null;
   readonly price: Price | null;
+  /** Price (config or shipped table), hour cost and energy model, resolved at config load. */
+  readonly accounting?: AccountingProfile | null;
 }
 
 /**
@@ -58,10 +61,18 @@ export class Deployment {
     return at;
   }
 
-  /** Estimated cost in USD of a request of this size here; 0 when no price is configured. */
+  /** Estimated cost in USD of a request of this size here (config or shipped price); 0 when none is known. */
   estimatedCost(promptTokens: number, outputTokens: number): number {
-    const price = this.traits.price;
+    const price = this.traits.accounting?.price ?? this.traits.price;
     if (price === null) return 0;
     return (promptTokens * price.input_per_1m + outputTokens * price.output_per_1m) / 1_000_000;
+  }
+
+  /** Expected facility Wh (or gCO₂e) of a request of this size here; null without an energy profile. */
+  expectedEnergy(promptTokens: number, outputTokens: number, minimize: 'energy' | 'carbon'): number | null {
+    const energy = this.traits.accounting?.energy;
+    if (energy === undefined || energy === null) return null;
+    const wh = ((energy.inputJ * promptTokens + energy.outputJ * outputTokens) * energy.pue) / 3600;
+    return minimize === 'carbon' ? (wh / 1000) * energy.gPerKWh : wh;
   }
 }

@@ -1,6 +1,8 @@
 import type { RetryConfig, StrategyName } from '../config/schema.js';
 import type { Deployment } from './deployment.js';
-import { STRATEGY_PICKERS, type Cursor, type Placement, type Strategy } from './strategies.js';
+import { STRATEGY_PICKERS, type Cursor, type Placement, type Strategy, type StrategyOptions } from './strategies.js';
+
+const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = { minimize: 'energy', maxTtftMs: null };
 
 /** A model name clients use, its deployments, how one is chosen, and where to go when all fail. */
 export class ModelAlias {
@@ -16,13 +18,14 @@ export class ModelAlias {
     readonly retry: RetryConfig,
     readonly fallbacks: readonly string[],
     readonly contextWindowFallbacks: readonly string[],
+    readonly strategyOptions: StrategyOptions = DEFAULT_STRATEGY_OPTIONS,
   ) {
     this.strategy = STRATEGY_PICKERS[strategyName];
   }
 
   /** The deployment the alias's strategy picks for this placement, or null when none is usable. */
   pickDeployment(placement: Placement): Deployment | null {
-    return this.strategy(this.deployments, placement, this.cursor);
+    return this.strategy(this.deployments, placement, this.cursor, this.strategyOptions);
   }
 
   /** When the first deployment may be available again (epoch ms). */

@@ -6,6 +6,7 @@ import { Deployment } from './deployment.js';
 import { DeploymentStates } from './deployment-state.js';
 import { ModelAlias } from './model-alias.js';
 import type { HealthCheckSettings } from './health-checker.js';
+import { accountingProfile } from '../accounting/profile.js';
 
 /** Every alias of a config with its live deployments; built once per config (re)load. */
 export class RouteTable {
@@ -72,6 +73,7 @@ function buildAlias(
       tags: settings.tags,
       maxConcurrency: settings.max_concurrency ?? null,
       price: settings.price ?? null,
+      accounting: accountingProfile(provider.name, provider.upstreamModel(settings), settings),
     };
     const chatFields = provider.chatFieldsFor?.(settings) ?? provider.chatFields;
     const deployment = new Deployment(name, model.name, provider.name, provider.upstreamModel(settings), adapter, settings.timeouts, chatFields, traits, state);
@@ -86,5 +88,6 @@ function buildAlias(
     model.retry ?? config.resilience.retry,
     model.fallbacks,
     model.context_window_fallbacks,
+    { minimize: model.routing.minimize, maxTtftMs: model.routing.max_ttft_ms ?? null },
   );
 }

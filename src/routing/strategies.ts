@@ -10,8 +10,14 @@ export interface Placement {
   usable(deployment: Deployment): boolean;
 }
 
+/** An alias's routing settings that a strategy reads (`energy`: what to minimise, the TTFT bound). */
+export interface StrategyOptions {
+  readonly minimize: 'energy' | 'carbon';
+  readonly maxTtftMs: number | null;
+}
+
 /** Picks one usable deployment, or null; O(deployments), no allocation. */
-export type Strategy = (deployments: readonly Deployment[], placement: Placement, cursor: Cursor) => Deployment | null;
+export type Strategy = (deployments: readonly Deployment[], placement: Placement, cursor: Cursor, options: StrategyOptions) => Deployment | null;
 
 /** Per-alias mutable position for round-robin. */
 export interface Cursor {
@@ -88,5 +94,28 @@ export const STRATEGY_PICKERS: Readonly<Record<StrategyName, Strategy>> = {
       if (deployment.traits.priority < tier && placement.usable(deployment)) tier = deployment.traits.priority;
     }
     return tier === Infinity ? null : weightedPick(deployments, placement, tier);
+  },
+
+  /**
+   * The lowest expected Wh (or gCO₂e with `minimize: carbon`) for this request, among the usable
+   * deployments whose expected time to first token meets `max_ttft_ms`. When none meets it, the
+   * fastest is taken; a deployment without an energy profile ranks after every one with one.
+   */
+  energy: (deployments, placement, _cursor, options) => {
+    const bound = options.maxTtftMs;
+    if (bound !== null) {
+      let anyWithin = false;
+      for (const deployment of deployments) {
+        if (placement.usable(deployment) && deployment.state.latency.expectedMs(placement.now, 0) <= bound) {
+          anyWithin = true;
+          break;
+        }
+      }
+      if (!anyWithin) return lowest(deployments, placement, (deployment) => deployment.state.latency.expectedMs(placement.now, 0));
+    }
+    return lowest(deployments, placement, (deployment) => {
+      if (bound !== null && deployment.state.latency.expectedMs(placement.now, 0) > bound) return Infinity;
+      return deployment.expectedEnergy(placement.promptTokens, placement.outputTokens, options.minimize) ?? Number.MAX_VALUE;
+    });
   },
 };

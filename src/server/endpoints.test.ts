@@ -11,6 +11,6 @@ test('docs/lifecycle.md names the stages in the order the code runs them', () =>
     assert.deepEqual(modelCallStages(operation).map((stage) => stage.name), listed, operation.name);
   }
   // The drawing shows them in the same order.
-  const drawn = [...doc.matchAll(/^\s+\d\. (\w+)/gm)].map((match) => match[1]);
+  const drawn = [...doc.matchAll(/^\s+\d+\. (\w+)/gm)].map((match) => match[1]);
   assert.deepEqual(drawn, listed);
 });

@@ -85,6 +85,25 @@ export function storeMigrations(dialect: SqlDialectName): Record<string, Migrati
         await db.schema.createIndex('requests_alias_ts').on('requests').columns(['alias', 'ts']).execute();
       },
     },
+
+    // Accounting: energy (Wh, estimated), emissions (µg CO₂e, whole so that sums are exact) and
+    // whether the usage was counted by the gateway. Nullable or defaulted: additive.
+    '0002_request_accounting': {
+      async up(db: Kysely<any>): Promise<void> {
+        // Column by column and only when missing: SQLite has no migration lock, and two
+        // processes starting on one new file may both get here (see SqlGovernanceStore.migrate).
+        const requests = (await db.introspection.getTables()).find((table) => table.name === 'requests');
+        const has = (name: string) => requests?.columns.some((column) => column.name === name) === true;
+        if (!has('energy_wh')) await db.schema.alterTable('requests').addColumn('energy_wh', 'double precision').execute();
+        if (!has('co2e_ug')) await db.schema.alterTable('requests').addColumn('co2e_ug', 'bigint').execute();
+        if (!has('usage_estimated')) {
+          await db.schema
+            .alterTable('requests')
+            .addColumn('usage_estimated', 'boolean', (c) => c.notNull().defaultTo(dialect === 'postgres' ? sql`false` : sql`0`))
+            .execute();
+        }
+      },
+    },
   };
 }
 

@@ -29,7 +29,7 @@ test('two Postgres stores migrating a new database at the same moment apply each
   const stores = [createPostgresStore(database.url), createPostgresStore(database.url), createPostgresStore(database.url)];
   try {
     await Promise.all(stores.map((store) => store.migrate()));
-    for (const store of stores) assert.deepEqual(await store.appliedMigrations(), ['0001_governance']);
+    for (const store of stores) assert.deepEqual(await store.appliedMigrations(), ['0001_governance', '0002_request_accounting']);
     await stores[0]!.insertKey(key('shared'));
     assert.equal((await stores[1]!.getKey('shared'))?.id, 'shared');
   } finally {

@@ -154,6 +154,9 @@ export function requestToRow(row: RequestRow, dialect: SqlDialectName): Insertab
     latency_ms: int32(row.latency_ms),
     ttft_ms: row.ttft_ms === null || row.ttft_ms === undefined ? null : int32(row.ttft_ms),
     error_code: textOrNull(row.error_code),
+    energy_wh: row.energy_wh === null || row.energy_wh === undefined || !Number.isFinite(row.energy_wh) ? null : row.energy_wh,
+    co2e_ug: row.co2e_ug === null || row.co2e_ug === undefined ? null : int64(row.co2e_ug),
+    usage_estimated: dialect === 'sqlite' ? (row.usage_estimated === true ? 1 : 0) : row.usage_estimated === true,
   };
 }
 
@@ -174,5 +177,8 @@ export function rowToRequest(row: Selectable<RequestsTable>): RequestRow {
     latency_ms: num(row.latency_ms),
     ttft_ms: numOrNull(row.ttft_ms),
     error_code: row.error_code,
+    energy_wh: numOrNull(row.energy_wh),
+    co2e_ug: numOrNull(row.co2e_ug),
+    usage_estimated: row.usage_estimated === true || row.usage_estimated === 1,
   };
 }

@@ -62,6 +62,10 @@ export interface RequestsTable {
   latency_ms: number;
   ttft_ms: number | null;
   error_code: string | null;
+  /** Migration 0002 (accounting): nullable / defaulted, so older replicas' inserts still work. */
+  energy_wh: ColumnType<number | null, number | null | undefined, number | null>;
+  co2e_ug: ColumnType<number | null, number | null | undefined, number | null>;
+  usage_estimated: ColumnType<boolean | number, boolean | number | undefined, boolean | number>;
 }
 
 export interface StoreSchema {

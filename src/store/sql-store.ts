@@ -6,7 +6,7 @@ import { keyToRow, requestToRow, rowToKey, rowToRequest, rowToTeam, teamToRow } 
 import type { SqlDialectName, StoreSchema } from './schema.js';
 import type { GovernanceStore, RequestRow, UsageGroup, UsageQuery, UsageRow } from './types.js';
 
-/** Rows per INSERT statement: 15 parameters each stays far below SQLite's and Postgres's limits. */
+/** Rows per INSERT statement: 18 parameters each stays far below SQLite's and Postgres's limits. */
 const INSERT_CHUNK = 500;
 /** Rows per DELETE statement, so that retention never holds SQLite's write lock for long. */
 const DELETE_CHUNK = 5_000;
@@ -73,8 +73,9 @@ export class SqlGovernanceStore implements GovernanceStore {
     });
     let result = await migrator.migrateToLatest();
     // Postgres serialises migrators with an advisory lock; SQLite has none, so a second process
-    // starting at the same moment may lose the race. Its retry then finds nothing left to do.
-    if (result.error !== undefined) result = await migrator.migrateToLatest();
+    // starting at the same moment may lose the race, once per migration it meets the other
+    // applying. Its retries then find nothing left to do.
+    for (let retry = 0; retry < known.length && result.error !== undefined; retry++) result = await migrator.migrateToLatest();
     if (result.error !== undefined) {
       const message = result.error instanceof Error ? result.error.message : String(result.error);
       throw new Error(`store migration failed: ${message}`, { cause: result.error });
@@ -177,6 +178,9 @@ export class SqlGovernanceStore implements GovernanceStore {
         sql<unknown>`coalesce(sum(prompt_tokens), 0)`.as('prompt_tokens'),
         sql<unknown>`coalesce(sum(completion_tokens), 0)`.as('completion_tokens'),
         sql<unknown>`coalesce(sum(cost_nanos), 0)`.as('cost_nanos'),
+        sql<unknown>`coalesce(sum(energy_wh), 0)`.as('energy_wh'),
+        sql<unknown>`coalesce(sum(co2e_ug), 0)`.as('co2e_ug'),
+        sql<unknown>`coalesce(sum(case when usage_estimated then 1 else 0 end), 0)`.as('estimated_requests'),
       ]);
     if (query.from !== null) select = select.where('ts', '>=', bound(query.from));
     if (query.to !== null) select = select.where('ts', '<', bound(query.to));
@@ -190,6 +194,9 @@ export class SqlGovernanceStore implements GovernanceStore {
         completion_tokens: Number(row.completion_tokens),
         // Postgres sums bigint as numeric (a string here): exact while below 2^53 nanos (9M USD).
         cost_nanos: Number(row.cost_nanos),
+        energy_wh: Number(row.energy_wh),
+        co2e_ug: Number(row.co2e_ug),
+        estimated_requests: Number(row.estimated_requests),
       }))
       .sort(compareGroups);
   }

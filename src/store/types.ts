@@ -20,6 +20,12 @@ export interface RequestRow {
   readonly latency_ms: number;
   readonly ttft_ms: number | null;
   readonly error_code: string | null;
+  /** Estimated facility energy in Wh (docs/energy.md); null or absent when unknown. */
+  readonly energy_wh?: number | null;
+  /** Estimated emissions in micrograms CO₂e (whole numbers sum exactly); null or absent when unknown. */
+  readonly co2e_ug?: number | null;
+  /** Whether the tokens were counted or estimated by the gateway rather than reported by the provider. */
+  readonly usage_estimated?: boolean;
 }
 
 export type UsageGroup = 'key' | 'team' | 'alias' | 'day';
@@ -41,6 +47,12 @@ export interface UsageRow {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly cost_nanos: number;
+  /** Sum of the known energy figures, Wh. */
+  readonly energy_wh: number;
+  /** Sum of the known CO₂e figures, micrograms. */
+  readonly co2e_ug: number;
+  /** Requests whose usage the gateway estimated. */
+  readonly estimated_requests: number;
 }
 
 /** What changed, for the other replicas' caches. */

@@ -11,6 +11,7 @@ import { ANTHROPIC_NAME_OF_CANONICAL } from './fields.js';
 import { AnthropicStreamWriter, writeAnthropicStream } from './stream-writer.js';
 import { toCanonicalRequest } from './translate-request.js';
 import { toAnthropicMessage } from './translate-response.js';
+import { accountingHeaders, completeUsage } from '../../accounting/request.js';
 
 const IGNORED_HEADER = 'x-stellwerk-ignored-params';
 
@@ -94,10 +95,11 @@ export const respondAnthropic: Stage = async function respond(ctx) {
       model: ctx.deployment?.upstreamModel ?? ctx.model,
     });
     await writeAnthropicStream(ctx, result.events as EventStream<ChatChunk>, writer);
+    await completeUsage(ctx);
   } else {
     const response = result.parsed.value as ChatResponse;
     ctx.usage = usageOf(response);
-    sendJson(ctx, 200, JSON.stringify(toAnthropicMessage(response, stopSequences)));
+    sendJson(ctx, 200, JSON.stringify(toAnthropicMessage(response, stopSequences)), accountingHeaders(ctx));
   }
   ctx.attempt?.finish(ctx.error, Date.now());
 };

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../server/request-context.js';
 import { anthropicErrorBody } from './errors.js';
 import { anthropicUsage, messageId, stopReasonOf } from './translate-response.js';
 import type { AnthropicUsage, StreamEvent } from '../../providers/anthropic/wire.js';
+import { observeStreamChunk } from '../../accounting/request.js';
 import { drained } from '../../server/drain.js';
 
 const SSE_HEADERS = {
@@ -164,6 +165,7 @@ export async function writeAnthropicStream(ctx: RequestContext, events: EventStr
   res.writeHead(200, SSE_HEADERS);
   try {
     for await (const event of events) {
+      observeStreamChunk(ctx, event.value);
       const text = writer.push(event.value);
       if (writer.usage !== null) ctx.usage = writer.usage;
       if (text === '') continue;

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../server/request-context.js';
 import { openAiErrorBody } from './errors.js';
 import { usageOf } from './operations.js';
 import { drained } from '../../server/drain.js';
+import { completeUsage, observeStreamChunk, settleAccounting, syntheticUsageChunk, usageExtension } from '../../accounting/request.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -15,7 +16,10 @@ const SSE_HEADERS = {
  * Sends a started upstream stream to the client as OpenAI server-sent events, one event per
  * write, waiting for the socket to drain before pulling the next (backpressure up to the
  * upstream). The usage chunk is kept for accounting and shown only to a client that asked for
- * it. A failure after the first byte ends the stream with an `{"error": …}` event, never a hang.
+ * it, with the request's cost, energy and CO₂e added as `stellwerk` (headers are sent by then).
+ * Without a usage chunk the streamed text is counted at the end (usage marked estimated), and a
+ * client that asked for usage gets a usage chunk made by the gateway. A failure after the first
+ * byte ends the stream with an `{"error": …}` event, never a hang.
  */
 export async function relayOpenAiStream(ctx: RequestContext, events: EventStream<unknown>): Promise<void> {
   const res = ctx.res;
@@ -23,7 +27,7 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
   res.writeHead(200, SSE_HEADERS);
   try {
     for await (const event of events) {
-      const chunk = event.value as { usage?: unknown; choices?: unknown[] };
+      const chunk = event.value as { usage?: unknown; choices?: unknown[]; stellwerk?: unknown };
       let text = event.raw;
       if (chunk.usage !== undefined) {
         const usage = usageOf(chunk);
@@ -32,15 +36,32 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
           if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) continue;
           delete chunk.usage;
           text = null;
+        } else if (usage !== null) {
+          const figures = settleAccounting(ctx);
+          if (figures !== null && figures.known) {
+            chunk.stellwerk = usageExtension(figures);
+            text = null;
+          }
         }
+      } else {
+        observeStreamChunk(ctx, chunk);
       }
       if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
       if (!res.write(`data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);
+    }
+    if (ctx.usage === null) {
+      await completeUsage(ctx);
+      if (ctx.clientWantsUsage && ctx.usage !== null) {
+        const chunk = syntheticUsageChunk(ctx, ctx.usage, settleAccounting(ctx));
+        if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(ctx);
+      }
     }
     res.end('data: [DONE]\n\n');
   } catch (thrown) {
     const error = toGatewayError(thrown);
     ctx.error = error;
+    // What was streamed before the break was generated (and billed upstream): count it.
+    await completeUsage(ctx).catch(() => {});
     if (error.code === 'client_closed_request' || res.destroyed) {
       ctx.status = 499;
       return;

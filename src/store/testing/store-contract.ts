@@ -7,7 +7,7 @@ import { StoreConflictError } from '../errors.js';
 import { MIGRATION_TABLE } from '../migrations.js';
 import { startRetention } from '../retention.js';
 import type { SqlGovernanceStore } from '../sql-store.js';
-import type { RequestRow } from '../types.js';
+import type { RequestRow, UsageRow } from '../types.js';
 
 export interface ContractSubject {
   readonly store: SqlGovernanceStore;
@@ -79,9 +79,19 @@ export function request(id: string, overrides: Partial<RequestRow> = {}): Reques
     latency_ms: 120,
     ttft_ms: null,
     error_code: null,
+    energy_wh: null,
+    co2e_ug: null,
+    usage_estimated: false,
     ...overrides,
   };
 }
+
+/** A usage row as the store sums it; the accounting sums are 0 unless given. */
+function sums(row: Omit<UsageRow, 'energy_wh' | 'co2e_ug' | 'estimated_requests'> & Partial<UsageRow>): UsageRow {
+  return { energy_wh: 0, co2e_ug: 0, estimated_requests: 0, ...row };
+}
+
+const MIGRATIONS = ['0001_governance', '0002_request_accounting'];
 
 export function storeContract(name: string, open: () => Promise<ContractSubject>): void {
   describe(`GovernanceStore contract: ${name}`, () => {
@@ -228,25 +238,25 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
       const range = { from: base, to: base + 3 * DAY };
 
       assert.deepEqual(await store.usage({ groupBy: 'key', ...range }), [
-        { group: 'ka', requests: 2, prompt_tokens: 103, completion_tokens: 11, cost_nanos: big + 2 },
-        { group: 'kb', requests: 1, prompt_tokens: 1, completion_tokens: 1, cost_nanos: big },
-        { group: 'kc', requests: 1, prompt_tokens: 50, completion_tokens: 50, cost_nanos: 7 },
-        { group: null, requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 },
+        sums({ group: 'ka', requests: 2, prompt_tokens: 103, completion_tokens: 11, cost_nanos: big + 2 }),
+        sums({ group: 'kb', requests: 1, prompt_tokens: 1, completion_tokens: 1, cost_nanos: big }),
+        sums({ group: 'kc', requests: 1, prompt_tokens: 50, completion_tokens: 50, cost_nanos: 7 }),
+        sums({ group: null, requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 }),
       ]);
       assert.deepEqual(await store.usage({ groupBy: 'team', ...range }), [
-        { group: 'ta', requests: 3, prompt_tokens: 104, completion_tokens: 12, cost_nanos: 2 * big + 2 },
-        { group: 'tb', requests: 1, prompt_tokens: 50, completion_tokens: 50, cost_nanos: 7 },
-        { group: null, requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 },
+        sums({ group: 'ta', requests: 3, prompt_tokens: 104, completion_tokens: 12, cost_nanos: 2 * big + 2 }),
+        sums({ group: 'tb', requests: 1, prompt_tokens: 50, completion_tokens: 50, cost_nanos: 7 }),
+        sums({ group: null, requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 }),
       ]);
       assert.deepEqual(await store.usage({ groupBy: 'alias', ...range, teamId: 'ta' }), [
-        { group: 'm1', requests: 2, prompt_tokens: 101, completion_tokens: 8, cost_nanos: 2 * big },
-        { group: 'm2', requests: 1, prompt_tokens: 3, completion_tokens: 4, cost_nanos: 2 },
+        sums({ group: 'm1', requests: 2, prompt_tokens: 101, completion_tokens: 8, cost_nanos: 2 * big }),
+        sums({ group: 'm2', requests: 1, prompt_tokens: 3, completion_tokens: 4, cost_nanos: 2 }),
       ]);
       const day = (offset: number): string => new Date(base + offset * DAY).toISOString().slice(0, 10);
       assert.deepEqual(await store.usage({ groupBy: 'day', ...range }), [
-        { group: day(0), requests: 2, prompt_tokens: 103, completion_tokens: 11, cost_nanos: big + 2 },
-        { group: day(1), requests: 2, prompt_tokens: 51, completion_tokens: 51, cost_nanos: big + 7 },
-        { group: day(2), requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 },
+        sums({ group: day(0), requests: 2, prompt_tokens: 103, completion_tokens: 11, cost_nanos: big + 2 }),
+        sums({ group: day(1), requests: 2, prompt_tokens: 51, completion_tokens: 51, cost_nanos: big + 7 }),
+        sums({ group: day(2), requests: 1, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 }),
       ]);
       // from is inclusive, to exclusive.
       assert.deepEqual(
@@ -254,9 +264,23 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
         [[day(0), 1], [day(1), 1]],
       );
       const open = await store.usage({ groupBy: 'team', from: base, to: null, teamId: 'ta' });
-      assert.deepEqual(open, [{ group: 'ta', requests: 4, prompt_tokens: 114, completion_tokens: 17, cost_nanos: 2 * big + 2 + 1_000_000 }]);
+      assert.deepEqual(open, [sums({ group: 'ta', requests: 4, prompt_tokens: 114, completion_tokens: 17, cost_nanos: 2 * big + 2 + 1_000_000 })]);
       assert.deepEqual(await store.usage({ groupBy: 'key', from: base + 10 * DAY, to: null }), []);
       assert.equal((await store.usage({ groupBy: 'key', from: null, to: null })).length >= 4, true);
+    });
+
+    test('usage sums energy, CO2e (exact micrograms) and estimated requests; unknown energy counts as nothing', async () => {
+      const base = T0 + 300 * DAY;
+      await store.insertRequests([
+        request('a-1', { ts: base, alias: 'acc', energy_wh: 0.25, co2e_ug: 14_000, usage_estimated: true }),
+        request('a-2', { ts: base + 1, alias: 'acc', energy_wh: 0.5, co2e_ug: 9_007_199_254_000 }),
+        request('a-3', { ts: base + 2, alias: 'acc' }),
+      ]);
+      const [row] = await store.usage({ groupBy: 'alias', from: base, to: base + 3 });
+      assert.deepEqual(row, sums({ group: 'acc', requests: 3, prompt_tokens: 30, completion_tokens: 15, cost_nanos: 3_000, energy_wh: 0.75, co2e_ug: 9_007_199_254_000 + 14_000, estimated_requests: 1 }));
+      const read = await store.listRequests({ from: base, to: base + 3 });
+      assert.deepEqual(read.map((item) => [item.energy_wh, item.co2e_ug, item.usage_estimated]), [[0.25, 14_000, true], [0.5, 9_007_199_254_000, false], [null, null, false]]);
+      assert.ok((await store.deleteRequestsBefore(base + 3)) >= 3);
     });
 
     test('spendSince sums a key’s or a team’s cost from a point in time', async () => {
@@ -294,10 +318,12 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
       const before = await store.listKeys();
       await store.migrate();
       await store.migrate();
-      assert.deepEqual(await store.appliedMigrations(), ['0001_governance']);
+      assert.deepEqual(await store.appliedMigrations(), MIGRATIONS);
       assert.deepEqual(await store.listKeys(), before);
 
       const migrations = store.db as unknown as import('kysely').Kysely<Record<string, { name: string; timestamp: string }>>;
+      // Kysely orders applied migrations by timestamp: put 0001 back with its own.
+      const original = await migrations.selectFrom(MIGRATION_TABLE).select('timestamp').where('name', '=', '0001_governance').executeTakeFirstOrThrow();
       await migrations.insertInto(MIGRATION_TABLE).values({ name: '9999_from_the_future', timestamp: new Date().toISOString() }).execute();
       try {
         await store.migrate();
@@ -308,11 +334,11 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
         await migrations.deleteFrom(MIGRATION_TABLE).where('name', '=', '9999_from_the_future').execute();
         await migrations
           .insertInto(MIGRATION_TABLE)
-          .values({ name: '0001_governance', timestamp: new Date().toISOString() })
+          .values({ name: '0001_governance', timestamp: original.timestamp })
           .onConflict((conflict) => conflict.column('name').doNothing())
           .execute();
       }
-      assert.deepEqual(await store.appliedMigrations(), ['0001_governance']);
+      assert.deepEqual(await store.appliedMigrations(), MIGRATIONS);
       await store.migrate();
     });
   });

@@ -1,0 +1,70 @@
+import { GatewayError } from '../core/errors.js';
+import type { Identity } from './keys.js';
+import { mergePrivacy, privacySchema, type PrivacyConfig, type PrivacyPolicy } from './pii/policy.js';
+import type { KeyRecord, TeamRecord } from './types.js';
+
+/**
+ * The data policy of a key and its team (`data_policy`, stored as given): `privacy` for the PII
+ * guard and `residency` for routing. Teams carry no data_policy column yet; a team's policy is its
+ * `data_policy` field when present, else `metadata.data_policy`.
+ */
+
+type PolicyRecord = Readonly<Record<string, unknown>>;
+
+function keyPolicy(key: KeyRecord): PolicyRecord | null {
+  return key.data_policy;
+}
+
+function teamPolicy(team: TeamRecord | null): PolicyRecord | null {
+  if (team === null) return null;
+  const own = (team as unknown as { data_policy?: unknown }).data_policy ?? team.metadata.data_policy;
+  return own !== null && typeof own === 'object' ? (own as PolicyRecord) : null;
+}
+
+const parsedPrivacy = new WeakMap<PolicyRecord, PrivacyConfig | null>();
+
+/** A stored policy that cannot be read fails closed: the request is refused, nothing is sent. */
+function privacyOf(policy: PolicyRecord | null, who: string): PrivacyConfig | null {
+  if (policy === null || policy.privacy === undefined || policy.privacy === null) return null;
+  let parsed = parsedPrivacy.get(policy);
+  if (parsed === undefined) {
+    const result = privacySchema.safeParse(policy.privacy);
+    parsed = result.success ? result.data : null;
+    parsedPrivacy.set(policy, parsed);
+  }
+  if (parsed === null) throw new GatewayError('forbidden', { message: `The privacy policy of this ${who} is invalid; an administrator must correct it.` });
+  return parsed;
+}
+
+/** The policy for this request: the alias's, overridden field by field by the team's, then the key's. */
+export function privacyPolicyFor(identity: Identity, alias: PrivacyConfig | undefined): PrivacyPolicy | null {
+  if (identity.kind !== 'key') return mergePrivacy([alias]);
+  return mergePrivacy([alias, privacyOf(teamPolicy(identity.team), 'team'), privacyOf(keyPolicy(identity.key), 'key')]);
+}
+
+/** Regions a request may be sent to: every present list (key's, team's) must allow the region. */
+export class Residency {
+  constructor(readonly lists: readonly (readonly string[])[]) {}
+
+  allows(region: string | null): boolean {
+    return region !== null && this.lists.every((list) => list.includes(region));
+  }
+
+  describe(): string {
+    return this.lists.map((list) => list.join(', ')).join(' and ');
+  }
+}
+
+function residencyList(policy: PolicyRecord | null): readonly string[] | null {
+  const value = policy?.residency;
+  if (value === undefined || value === null) return null;
+  // Anything but a list of region names allows nothing: a broken policy must not widen where data goes.
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** The residency of the identity, or null when neither key nor team restricts regions. */
+export function residencyOf(identity: Identity): Residency | null {
+  if (identity.kind !== 'key') return null;
+  const lists = [residencyList(identity.key.data_policy), residencyList(teamPolicy(identity.team))].filter((list) => list !== null);
+  return lists.length === 0 ? null : new Residency(lists);
+}

@@ -1,0 +1,88 @@
+import { contextBefore, eachMatch, looksLikeReference, type Detection } from './types.js';
+
+/** Personal data that only context tells apart: dates of birth, postal addresses, German licence plates. */
+
+const MONTHS_DE = 'Januar|Jänner|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember';
+const MONTHS_EN = 'January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec';
+const YEAR = '(?:19|20)\\d{2}';
+const DATE = new RegExp(
+  [
+    `(\\d{1,2})\\.\\s?(\\d{1,2})\\.\\s?(${YEAR})`,
+    `(${YEAR})-(\\d{2})-(\\d{2})`,
+    `(\\d{1,2})/(\\d{1,2})/(${YEAR})`,
+    `\\d{1,2}\\.?\\s(?:${MONTHS_DE}|${MONTHS_EN})\\.?\\s${YEAR}`,
+    `(?:${MONTHS_EN})\\.?\\s\\d{1,2}(?:st|nd|rd|th)?,?\\s${YEAR}`,
+    `\\d{1,2}(?:st|nd|rd|th)\\s(?:of\\s)?(?:${MONTHS_EN})\\s${YEAR}`,
+  ].map((part) => `(?:${part})`).join('|'),
+  'g',
+);
+const BIRTH_CONTEXT = /(?:geboren|geb\.|geburtsdatum|geburtstag|born|birth|dob|d\.o\.b\.|birthday|\*)[^.\n]{0,25}$/i;
+
+const BIRTH_AFTER = /^\s*(?:\([^)]{0,12}\)\s*)?(?:geboren|born)/i;
+
+function plausibleDate(match: RegExpExecArray): boolean {
+  const [day, month] = match[1] !== undefined ? [match[1], match[2]] : match[4] !== undefined ? [match[6], match[5]] : match[7] !== undefined ? [match[8], match[7]] : ['1', '1'];
+  const d = Number(day);
+  const m = Number(month);
+  return d >= 1 && d <= 31 && m >= 1 && m <= 12;
+}
+
+export function detectDatesOfBirth(text: string): Detection[] {
+  const out: Detection[] = [];
+  eachMatch(text, DATE, (match) => {
+    if (!plausibleDate(match)) return null;
+    const after = BIRTH_AFTER.test(text.slice(match.index + match[0].length, match.index + match[0].length + 20));
+    if (!after && !contextBefore(text, match.index, BIRTH_CONTEXT, 40)) return null;
+    return { type: 'date_of_birth', start: match.index, end: match.index + match[0].length, confidence: 0.9 };
+  }, out);
+  return out;
+}
+
+const UPPER = 'A-ZÄÖÜ';
+const LOWER = 'a-zäöüß';
+const STREET_SUFFIX = 'straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|pfad|steig|markt|graben|kamp|stieg|wall|promenade|zeile|berg|hof|feld|höhe|tor|brücke';
+const STREET_WORD = 'Straße|Strasse|Str\\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Markt';
+const DE_STREET =
+  `(?:(?:[${UPPER}][${LOWER}-]+\\s){0,2}[${UPPER}][${LOWER}-]*(?:${STREET_SUFFIX})` +
+  `|(?:[${UPPER}][${LOWER}-]+(?:er|sche|sches)?\\s)(?:${STREET_WORD})` +
+  `|(?:Am|An der|An den|Auf dem|Auf der|Im|In der|In den|Zum|Zur|Unter den)\\s[${UPPER}][${LOWER}-]+)`;
+const DE_ADDRESS = new RegExp(
+  `(?<![\\p{L}])(${DE_STREET})\\s(\\d{1,4}(?:\\s?[a-zA-Z](?![\\p{L}]))?(?:-\\d{1,4})?)((?:,?\\s*\\n?\\s*)(?:D-)?\\d{5}\\s[${UPPER}][${LOWER}-]+(?:\\s(?:am|an der|im|in der|bei|ob der)\\s[${UPPER}][${LOWER}-]+|\\s\\([${UPPER}][\\p{L}. ]+\\))?)?`,
+  'gu',
+);
+
+const US_SUFFIX = 'Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy';
+const US_ADDRESS = new RegExp(
+  `(?<![\\w])\\d{1,6}\\s(?:[NSEW]\\.?\\s)?(?:[A-Z][a-z]+\\s){1,3}(?:${US_SUFFIX})\\.?(?:\\s(?:NW|NE|SW|SE))?(?:,?\\s(?:Apt|Suite|Unit|#)\\.?\\s?[\\w-]+)?((?:,\\s|\\n)[A-Z][a-z]+(?:\\s[A-Z][a-z]+){0,2},\\s[A-Z]{2}\\s\\d{5}(?:-\\d{4})?)?(?![\\w])`,
+  'g',
+);
+
+export function detectAddresses(text: string): Detection[] {
+  const out: Detection[] = [];
+  eachMatch(text, DE_ADDRESS, (match) => {
+    const end = match.index + match[0].length;
+    return { type: 'address', start: match.index, end, confidence: match[3] !== undefined ? 0.97 : 0.85 };
+  }, out);
+  eachMatch(text, US_ADDRESS, (match) => {
+    const end = match.index + match[0].replace(/\.$/, '').length;
+    return { type: 'address', start: match.index, end, confidence: match[1] !== undefined ? 0.97 : 0.8 };
+  }, out);
+  return out;
+}
+
+/** District (1–3 letters), 1–2 letters, 1–4 digits, optional E (electric) or H (historic); at most 8 characters. */
+const PLATE = /(?<![\p{L}\d-])([A-ZÄÖÜ]{1,3})([- ])([A-Z]{1,2})([ -]?)([1-9]\d{0,3})([EH]?)(?![\p{L}\d])/gu;
+const PLATE_CONTEXT = /(?:kennzeichen|nummernschild|licen[cs]e plate|plate|auto|wagen|fahrzeug|pkw|kfz|car|vehicle)\S*\W*$/i;
+
+export function detectLicencePlates(text: string): Detection[] {
+  const out: Detection[] = [];
+  eachMatch(text, PLATE, (match) => {
+    const letters = match[1]!.length + match[3]!.length + match[5]!.length + match[6]!.length;
+    if (letters > 8) return null;
+    const context = contextBefore(text, match.index, PLATE_CONTEXT, 30);
+    if (!context && looksLikeReference(text, match.index)) return null;
+    const confidence = context ? 0.95 : match[2] === '-' && match[4] === ' ' ? 0.85 : 0.6;
+    return { type: 'licence_plate', start: match.index, end: match.index + match[0].length, confidence };
+  }, out);
+  return out;
+}
