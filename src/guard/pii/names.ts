@@ -1,4 +1,4 @@
-import nlp from 'compromise';
+import { createRequire } from 'node:module';
 import { AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, LAST_NAMES } from './names-gazetteer.js';
 import { eachMatch, type Detection } from './types.js';
 
@@ -101,6 +101,15 @@ function gazetteerName(text: string, match: RegExpExecArray): Detection | null {
 interface NlpMatch {
   text: string;
   offset: { start: number; length: number };
+}
+
+type Nlp = typeof import('compromise').default;
+let nlpLoaded: Nlp | null = null;
+
+/** compromise is large (tens of MB in memory): it is loaded on first use, not at start. */
+function nlp(text: string): ReturnType<Nlp> {
+  nlpLoaded ??= createRequire(import.meta.url)('compromise') as Nlp;
+  return nlpLoaded(text);
 }
 
 /** compromise's people finder (English); slow on long texts, hence only when asked for. */
