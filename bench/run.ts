@@ -7,7 +7,10 @@
  * BENCH_RATE_MODE (paced | autocannon, default paced), BENCH_STELLWERK_NODE_ARGS (extra node
  * flags for Stellwerk's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_KEEP_TMP=1
  * (keep the temp folder with config, log and stderr files), BENCH_ONLY (throughput | fixed-rate:
- * run only those cases).
+ * run only those cases of the core scenario), BENCH_SCENARIOS (comma-separated: core, chaos,
+ * governance; default all three), BENCH_CHAOS_DELAY_MS (default 2), BENCH_CHAOS_SLOW_DELAY_MS
+ * (default 5 × the delay), BENCH_CHAOS_FAIL_RATE (default 0.3),
+ * BENCH_CHAOS_PRIORITY_MAX_CONCURRENCY (default 8).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,23 +30,30 @@ import {
   type Settings,
 } from './lib/report.js';
 import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
+import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
 import { checkAnswer, MODES, REQUEST_BODIES, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+const number = (name: string, fallback: number, min: number) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return value;
+};
+
 function readSettings(): Settings {
-  const number = (name: string, fallback: number, min: number) => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-    return value;
-  };
   const mode = process.env.BENCH_RATE_MODE ?? 'paced';
   if (mode !== 'paced' && mode !== 'autocannon') throw new Error(`BENCH_RATE_MODE must be paced or autocannon, got "${mode}"`);
   const only = process.env.BENCH_ONLY || null;
   if (only !== null && only !== 'throughput' && only !== 'fixed-rate') throw new Error(`BENCH_ONLY must be throughput or fixed-rate, got "${only}"`);
+  const scenarios = (process.env.BENCH_SCENARIOS || SCENARIOS.join(',')).split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  for (const name of scenarios) {
+    if (!SCENARIOS.includes(name as ScenarioName)) throw new Error(`BENCH_SCENARIOS must list some of ${SCENARIOS.join(', ')}, got "${name}"`);
+  }
   return {
+    scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     duration_s: number('BENCH_DURATION', 10, 1),
     warmup_s: number('BENCH_WARMUP', 2, 0),
     connections: Math.round(number('BENCH_CONNECTIONS', 32, 1)),
@@ -176,24 +186,44 @@ async function main(children: ChildProcesses): Promise<number> {
   const startedAt = new Date();
   tmp = mkdtempSync(join(tmpdir(), 'stellwerk-bench-'));
   const nodeArgs = (process.env.BENCH_STELLWERK_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0);
-  process.stderr.write(`Starting upstream, bare hop and Stellwerk (temp files in ${tmp})\n`);
-  const started = await startTargets(children, { root: ROOT, tmp, stellwerkNodeArgs: nodeArgs });
-  const { targets } = started;
-  for (const target of TARGETS) for (const mode of MODES) await checkAnswer(targets[target], mode);
-
-  const rate: FixedRate = { perSecond: settings.fixed_rate, mode: settings.fixed_rate_mode };
-  const specs: CaseSpec[] = [];
-  for (const mode of MODES) for (const target of TARGETS) specs.push({ kind: 'throughput', target: targets[target], mode });
-  for (const target of TARGETS) specs.push({ kind: 'fixed-rate', target: targets[target], mode: 'non-stream', rate });
-  const selected = settings.only === null ? specs : specs.filter((spec) => spec.kind === settings.only);
-  const perCase = settings.warmup_s + settings.duration_s;
-  process.stderr.write(`Running ${selected.length} cases of ${perCase} s each (about ${Math.ceil((selected.length * perCase) / 60)} min)\n`);
+  process.stderr.write(`Scenarios: ${settings.scenarios.join(', ')} (temp files in ${tmp})\n`);
   const cases: CaseResult[] = [];
-  for (const spec of selected.filter((spec) => spec.kind === 'throughput')) cases.push(await runThroughputCase(spec, settings, children));
-  const fixedRate = selected.filter((spec) => spec.kind === 'fixed-rate');
-  if (fixedRate.length > 0) cases.push(...(await runFixedRateCases(fixedRate, settings, children)));
-  addLatencyOverDirect(cases);
+  let stellwerkInfo: Record<string, unknown> | null = null;
+  if (settings.scenarios.includes('core')) {
+    process.stderr.write(`Starting upstream, bare hop and Stellwerk\n`);
+    const started = await startTargets(children, { root: ROOT, tmp, stellwerkNodeArgs: nodeArgs });
+    const { targets } = started;
+    for (const target of TARGETS) for (const mode of MODES) await checkAnswer(targets[target], mode);
+
+    const rate: FixedRate = { perSecond: settings.fixed_rate, mode: settings.fixed_rate_mode };
+    const specs: CaseSpec[] = [];
+    for (const mode of MODES) for (const target of TARGETS) specs.push({ kind: 'throughput', target: targets[target], mode });
+    for (const target of TARGETS) specs.push({ kind: 'fixed-rate', target: targets[target], mode: 'non-stream', rate });
+    const selected = settings.only === null ? specs : specs.filter((spec) => spec.kind === settings.only);
+    const perCase = settings.warmup_s + settings.duration_s;
+    process.stderr.write(`Running ${selected.length} cases of ${perCase} s each (about ${Math.ceil((selected.length * perCase) / 60)} min)\n`);
+    for (const spec of selected.filter((spec) => spec.kind === 'throughput')) cases.push(await runThroughputCase(spec, settings, children));
+    const fixedRate = selected.filter((spec) => spec.kind === 'fixed-rate');
+    if (fixedRate.length > 0) cases.push(...(await runFixedRateCases(fixedRate, settings, children)));
+    addLatencyOverDirect(cases);
+    stellwerkInfo = {
+      node_args: nodeArgs,
+      log_level: 'info',
+      log_bytes: statSync(started.stellwerkLog).size,
+      ready_ms: round(started.readyMs.stellwerk, 1),
+    };
+    // The other scenarios start their own processes; these would only take memory.
+    await children.stop(TARGETS.map((target) => targets[target].child));
+  }
   const summary = summarise(cases, settings);
+
+  const context = { root: ROOT, tmp, settings, children, stellwerkNodeArgs: nodeArgs };
+  let chaos: ChaosResult | null = null;
+  if (settings.scenarios.includes('chaos')) chaos = await runChaos(context, chaosSettings(number));
+  let governance: GovernanceResult | null = null;
+  if (settings.scenarios.includes('governance')) {
+    governance = await runGovernance(context, cases.find((c) => c.kind === 'throughput' && c.target === 'stellwerk' && c.mode === 'non-stream'));
+  }
 
   const finishedAt = new Date();
   const results = {
@@ -202,19 +232,23 @@ async function main(children: ChildProcesses): Promise<number> {
     machine: machineInfo(),
     git: gitInfo(ROOT),
     settings,
-    stellwerk: {
-      node_args: nodeArgs,
-      log_level: 'info',
-      log_bytes: statSync(started.stellwerkLog).size,
-      ready_ms: round(started.readyMs.stellwerk, 1),
-    },
+    stellwerk: stellwerkInfo,
     summary,
     cases,
+    chaos,
+    governance,
   };
   const file = writeResults(join(ROOT, 'bench/results'), startedAt, results);
-  process.stdout.write(`\n${formatReport(cases, summary, settings)}\n\n`);
+  const report: string[] = [];
+  if (cases.length > 0) report.push(formatReport(cases, summary, settings));
+  if (chaos !== null) report.push(formatChaos(chaos, settings));
+  if (governance !== null) report.push(formatGovernance(governance, settings));
+  process.stdout.write(`\n${report.join('\n\n')}\n\n`);
   process.stdout.write(`Results: ${file} (and bench/results/latest.json)\n`);
-  return summary.all_200 ? 0 : 1;
+  // Wrong answers fail the benchmark: core non-200s, governance refusals, connection errors anywhere.
+  // A chaos strategy below 100% is reported as FAIL of that target, not of the benchmark.
+  const problems = [...(chaos?.problems ?? []), ...(governance?.problems ?? [])];
+  return summary.all_200 && problems.length === 0 ? 0 : 1;
 }
 
 const children = new ChildProcesses();

@@ -72,7 +72,16 @@ export class ChildProcesses {
 
   /** SIGTERM to each, SIGKILL to whoever is still there after `graceMs`. */
   async stopAll(graceMs = 5_000): Promise<void> {
-    const running = this.children.splice(0).filter((child) => isRunning(child.process));
+    await this.stop(this.children.slice(), graceMs);
+  }
+
+  /** Stops these children only (a scenario's own processes), as stopAll does. */
+  async stop(which: readonly BenchChild[], graceMs = 5_000): Promise<void> {
+    for (const child of which) {
+      const index = this.children.indexOf(child);
+      if (index >= 0) this.children.splice(index, 1);
+    }
+    const running = which.filter((child) => isRunning(child.process));
     await Promise.all(
       running.map(async (child) => {
         const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));

@@ -8,6 +8,14 @@ export interface LoadSpec {
   readonly durationS: number;
   /** A fixed request rate instead of as fast as possible. */
   readonly rate?: FixedRate;
+  /** Extra request headers (e.g. authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Whether this run's duration counts towards the accumulator's (default true). False for the
+   * second of two runs that go on at the same time into one accumulator (load split over two
+   * replicas): their answers add up, their seconds do not.
+   */
+  readonly addDuration?: boolean;
 }
 
 export interface FixedRate {
@@ -55,7 +63,7 @@ export function runLoad(spec: LoadSpec, into = new LoadAccumulator()): Promise<L
   const options: autocannon.Options = {
     url: spec.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...spec.headers },
     body: spec.body,
     connections: spec.connections,
     duration: spec.durationS,
@@ -69,7 +77,7 @@ export function runLoad(spec: LoadSpec, into = new LoadAccumulator()): Promise<L
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      into.addRun(result);
+      into.addRun(result, spec.addDuration ?? true);
       resolve(into);
     });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => into.addResponse(statusCode, responseTime));
@@ -92,7 +100,15 @@ export class LoadAccumulator {
     if (statusCode === 200) this.latencies.record(ms);
   }
 
-  addRun(result: autocannon.Result): void {
+  addRun(result: autocannon.Result, addDuration = true): void {
+    if (!addDuration) {
+      // A run alongside another one already counted: its answers add up, its seconds do not.
+      this.errors += result.errors;
+      this.timeouts += result.timeouts;
+      this.non2xx += result.non2xx;
+      this.weighted.rps += result.requests.average * result.duration;
+      return;
+    }
     this.durationS += result.duration;
     this.errors += result.errors;
     this.timeouts += result.timeouts;

@@ -6,9 +6,10 @@ import { z } from 'zod';
  */
 
 const limitFields = {
-  rpm: z.number().int().positive().nullable().optional().describe('Requests per minute; null: no limit.'),
-  tpm: z.number().int().positive().nullable().optional().describe('Tokens per minute (prompt + completion); null: no limit.'),
-  max_parallel: z.number().int().positive().nullable().optional().describe('Requests in flight at once; null: no limit.'),
+  // Limits are stored as 32-bit integers.
+  rpm: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Requests per minute; null: no limit.'),
+  tpm: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Tokens per minute (prompt + completion); null: no limit.'),
+  max_parallel: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Requests in flight at once; null: no limit.'),
   budget: z.number().nonnegative().nullable().optional().describe('Budget in USD per budget_period; null: no budget.'),
   budget_period: z.enum(['day', 'week', 'month', 'total']).optional().describe('Calendar periods in UTC; weeks start on Monday.'),
 };

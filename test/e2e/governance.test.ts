@@ -106,6 +106,9 @@ describe('keys', () => {
     const bad = await admin('POST', '/admin/keys', { rpm: -5 });
     assert.equal(bad.status, 400);
     assert.equal((bad.json.error as { param: string }).param, 'rpm');
+    const huge = await admin('POST', '/admin/keys', { tpm: 1_000_000_000_000 });
+    assert.equal(huge.status, 400, 'a limit the store cannot hold is refused, not a 500');
+    assert.equal((huge.json.error as { param: string }).param, 'tpm');
     const unknown = await admin('POST', '/admin/keys', { colour: 'red' });
     assert.equal((unknown.json.error as { param: string }).param, 'colour');
     assert.equal((await admin('GET', '/admin/keys/key_nope')).status, 404);

@@ -1,0 +1,584 @@
+/**
+ * The chaos (routing and resilience) and governance scenarios of `npm run bench`. See
+ * bench/README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './children.js';
+import { LoadAccumulator, runLoad, type LoadResult } from './load.js';
+import type { CaseResult, Settings } from './report.js';
+import { MachineCpuMeter, ProcessSampler, round, type MachineCpu } from './sampler.js';
+import { ALIAS, CHAT_PATH, REQUEST_BODIES, stellwerkConfig } from './targets.js';
+
+export type ScenarioName = 'core' | 'chaos' | 'governance';
+export const SCENARIOS: readonly ScenarioName[] = ['core', 'chaos', 'governance'];
+
+export interface ScenarioContext {
+  readonly root: string;
+  readonly tmp: string;
+  readonly settings: Settings;
+  readonly children: ChildProcesses;
+  readonly stellwerkNodeArgs: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+function upstreamScript(root: string): string {
+  return transpileScript(join(root, 'bench/upstream.ts'), join(root, 'bench/.cache'));
+}
+
+async function startUpstream(ctx: ScenarioContext, name: string, args: readonly string[] = []): Promise<BenchChild> {
+  const port = await freePort();
+  const child = ctx.children.start({
+    name,
+    script: upstreamScript(ctx.root),
+    args: ['--port', String(port), ...args],
+    port,
+    stdoutPath: null,
+    stderrPath: join(ctx.tmp, `${name}.stderr`),
+    cwd: ctx.root,
+  });
+  await waitUntilReady(child, child.baseUrl + '/', () => true);
+  return child;
+}
+
+async function startStellwerk(ctx: ScenarioContext, name: string, config: (port: number) => string): Promise<BenchChild> {
+  const port = await freePort();
+  const configPath = join(ctx.tmp, `${name}.yaml`);
+  writeFileSync(configPath, config(port));
+  const child = ctx.children.start({
+    name,
+    nodeArgs: ctx.stellwerkNodeArgs,
+    script: join(ctx.root, 'dist/cli/main.js'),
+    args: ['start', '--config', configPath, '--port', String(port)],
+    port,
+    stdoutPath: join(ctx.tmp, `${name}.log`),
+    stderrPath: join(ctx.tmp, `${name}.stderr`),
+    cwd: ctx.root,
+  });
+  await waitUntilReady(child, child.baseUrl + '/healthz', (status) => status === 200, 60_000);
+  return child;
+}
+
+function http(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, timeout: 10_000, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** CPU and memory of one or more processes (replicas) over a case. */
+interface ProcessesUsage {
+  /** Sum over the processes, in % of one core. */
+  readonly cpu_percent: number | null;
+  readonly cpu_us_per_request: number | null;
+  /** Peak RSS of each process, MiB. */
+  readonly rss_peak_mb: readonly (number | null)[];
+}
+
+/**
+ * Warm-up, then `duration_s` of closed-loop load on `urls` at once (connections split evenly),
+ * all into one result; CPU of `pids` summed.
+ */
+async function measure(
+  ctx: ScenarioContext,
+  urls: readonly string[],
+  pids: readonly number[],
+  body: string,
+  headers: Record<string, string>,
+  before?: () => Promise<void>,
+): Promise<{ load: LoadResult; process: ProcessesUsage; machine: MachineCpu }> {
+  const { settings, children } = ctx;
+  const perUrl = urls.map((_, i) => Math.floor(settings.connections / urls.length) + (i < settings.connections % urls.length ? 1 : 0));
+  const run = (durationS: number, into: LoadAccumulator) =>
+    Promise.all(
+      urls.map((url, i) => runLoad({ url, body, headers, connections: Math.max(1, perUrl[i]!), durationS, addDuration: i === 0 }, into)),
+    );
+  if (settings.warmup_s > 0) await run(settings.warmup_s, new LoadAccumulator());
+  children.assertAlive();
+  if (before) await before();
+  const samplers = pids.map((pid) => new ProcessSampler(pid));
+  const machine = new MachineCpuMeter(() => children.pids());
+  const load = new LoadAccumulator();
+  for (const sampler of samplers) sampler.start();
+  machine.start();
+  try {
+    await run(settings.duration_s, load);
+  } finally {
+    machine.pause();
+    for (const sampler of samplers) sampler.pause();
+  }
+  children.assertAlive();
+  const loadResult = load.result();
+  const usages = samplers.map((sampler) => sampler.result());
+  const cpu = usages.some((usage) => usage.cpu_percent === null) ? null : round(usages.reduce((sum, usage) => sum + usage.cpu_percent!, 0), 1);
+  return {
+    load: loadResult,
+    process: {
+      cpu_percent: cpu,
+      cpu_us_per_request: cpu === null || loadResult.requests_per_s === 0 ? null : round((cpu / 100 / loadResult.requests_per_s) * 1e6, 1),
+      rss_peak_mb: usages.map((usage) => usage.rss_peak_mb),
+    },
+    machine: machine.result(),
+  };
+}
+
+function progress(label: string, load: LoadResult, extra = ''): void {
+  process.stderr.write(
+    `  ${label.padEnd(40)} ${load.requests_per_s.toFixed(0).padStart(7)} req/s  p50 ${load.latency_ms.p50.toFixed(3)} ms  p99 ${load.latency_ms.p99.toFixed(3)} ms${extra}\n`,
+  );
+}
+
+function connectionProblems(label: string, load: LoadResult): string[] {
+  return load.errors > 0 || load.timeouts > 0 ? [`${label}: ${load.errors} connection errors, ${load.timeouts} timeouts`] : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chaos: one healthy, one flaky, one slow upstream behind one alias per strategy
+
+export const CHAOS_STRATEGIES = ['weighted', 'round-robin', 'least-busy', 'latency', 'priority'] as const;
+export type ChaosStrategy = (typeof CHAOS_STRATEGIES)[number];
+const CHAOS_UPSTREAMS = ['healthy', 'flaky', 'slow'] as const;
+type ChaosUpstream = (typeof CHAOS_UPSTREAMS)[number];
+
+export interface ChaosSettings {
+  readonly delay_ms: number;
+  readonly slow_delay_ms: number;
+  readonly fail_rate: number;
+  /** max_concurrency of the healthy deployment under `priority` (so that it spills). */
+  readonly priority_max_concurrency: number;
+  readonly retry: { readonly attempts: number; readonly initial_backoff_ms: number; readonly max_backoff_ms: number };
+}
+
+export interface ChaosCase {
+  readonly strategy: ChaosStrategy;
+  readonly load: LoadResult;
+  /** 200 answers ÷ answers, in %. */
+  readonly success_rate_percent: number;
+  readonly process: ProcessesUsage;
+  readonly machine: MachineCpu;
+  /** Requests each upstream received during the measured seconds (retries included), its share of them, and its injected 500s. */
+  readonly upstreams: Record<ChaosUpstream, { readonly requests: number; readonly share_percent: number; readonly failed: number }>;
+  /** Upstream calls per client answer (1 = no retries). */
+  readonly upstream_calls_per_answer: number | null;
+  readonly pass: boolean;
+}
+
+export interface ChaosResult {
+  readonly settings: ChaosSettings;
+  readonly cases: readonly ChaosCase[];
+  readonly problems: readonly string[];
+}
+
+export function chaosSettings(number: (name: string, fallback: number, min: number) => number): ChaosSettings {
+  const delay = number('BENCH_CHAOS_DELAY_MS', 2, 0);
+  const failRate = number('BENCH_CHAOS_FAIL_RATE', 0.3, 0);
+  if (failRate > 1) throw new Error('BENCH_CHAOS_FAIL_RATE must be in [0, 1]');
+  return {
+    delay_ms: delay,
+    slow_delay_ms: number('BENCH_CHAOS_SLOW_DELAY_MS', delay * 5, 0),
+    fail_rate: failRate,
+    priority_max_concurrency: Math.round(number('BENCH_CHAOS_PRIORITY_MAX_CONCURRENCY', 8, 1)),
+    retry: { attempts: 3, initial_backoff_ms: 1, max_backoff_ms: 5 },
+  };
+}
+
+function chaosConfig(port: number, chaos: ChaosSettings, upstreams: Record<ChaosUpstream, BenchChild>, sqlitePath: string): string {
+  const aliases = CHAOS_STRATEGIES.map((strategy) => {
+    const deployments = CHAOS_UPSTREAMS.map((upstream) => {
+      const lines = [
+        `      - provider: openai-compatible`,
+        `        name: ${upstream}-${strategy}`,
+        `        base_url: ${upstreams[upstream].baseUrl}/v1`,
+        `        model: bench-upstream-model`,
+      ];
+      if (strategy === 'priority') {
+        lines.push(`        priority: ${upstream === 'healthy' ? 0 : 1}`);
+        if (upstream === 'healthy') lines.push(`        max_concurrency: ${chaos.priority_max_concurrency}`);
+      }
+      return lines.join('\n');
+    });
+    return `  - name: chaos-${strategy}\n    routing: { strategy: ${strategy} }\n    deployments:\n${deployments.join('\n')}`;
+  });
+  return `# Generated by bench/run.ts (chaos scenario)
+server:
+  host: 127.0.0.1
+  port: ${port}
+logging:
+  level: info
+governance:
+  sqlite_path: ${JSON.stringify(sqlitePath)}
+resilience:
+  retry:
+    attempts: ${chaos.retry.attempts}
+    initial_backoff_ms: ${chaos.retry.initial_backoff_ms}
+    max_backoff_ms: ${chaos.retry.max_backoff_ms}
+models:
+${aliases.join('\n')}
+`;
+}
+
+async function upstreamCounts(upstreams: Record<ChaosUpstream, BenchChild>): Promise<Record<ChaosUpstream, { requests: number; failed: number }>> {
+  const entries = await Promise.all(
+    CHAOS_UPSTREAMS.map(async (name) => {
+      const { status, body } = await http('GET', upstreams[name].baseUrl + '/count');
+      if (status !== 200) throw new Error(`upstream ${name}: GET /count answered ${status}`);
+      return [name, JSON.parse(body) as { requests: number; failed: number }] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<ChaosUpstream, { requests: number; failed: number }>;
+}
+
+export async function runChaos(ctx: ScenarioContext, chaos: ChaosSettings): Promise<ChaosResult> {
+  process.stderr.write(
+    `Chaos: upstreams healthy (${chaos.delay_ms} ms), flaky (${chaos.delay_ms} ms, ${chaos.fail_rate * 100}% 500s), slow (${chaos.slow_delay_ms} ms)\n`,
+  );
+  const delay = (ms: number) => ['--delay-ms', String(ms)];
+  const [healthy, flaky, slow] = await Promise.all([
+    startUpstream(ctx, 'chaos-healthy', delay(chaos.delay_ms)),
+    startUpstream(ctx, 'chaos-flaky', [...delay(chaos.delay_ms), '--fail-rate', String(chaos.fail_rate)]),
+    startUpstream(ctx, 'chaos-slow', delay(chaos.slow_delay_ms)),
+  ]);
+  const upstreams = { healthy: healthy!, flaky: flaky!, slow: slow! };
+  const stellwerk = await startStellwerk(ctx, 'stellwerk-chaos', (port) => chaosConfig(port, chaos, upstreams, join(ctx.tmp, 'chaos.db')));
+  const cases: ChaosCase[] = [];
+  const problems: string[] = [];
+  try {
+    for (const strategy of CHAOS_STRATEGIES) {
+      const body = REQUEST_BODIES['non-stream'].replace(`"model":"${ALIAS}"`, `"model":"chaos-${strategy}"`);
+      let before: Record<ChaosUpstream, { requests: number; failed: number }> | null = null;
+      const measured = await measure(ctx, [stellwerk.baseUrl + CHAT_PATH], [stellwerk.pid], body, {}, async () => {
+        before = await upstreamCounts(upstreams);
+      });
+      const after = await upstreamCounts(upstreams);
+      const delta = Object.fromEntries(
+        CHAOS_UPSTREAMS.map((name) => [name, { requests: after[name].requests - before![name].requests, failed: after[name].failed - before![name].failed }]),
+      ) as Record<ChaosUpstream, { requests: number; failed: number }>;
+      const total = CHAOS_UPSTREAMS.reduce((sum, name) => sum + delta[name].requests, 0);
+      const { load } = measured;
+      const ok = load.status_counts['200'] ?? 0;
+      const successRate = load.responses === 0 ? 0 : round((ok / load.responses) * 100, 3);
+      const chaosCase: ChaosCase = {
+        strategy,
+        load,
+        success_rate_percent: successRate,
+        process: measured.process,
+        machine: measured.machine,
+        upstreams: Object.fromEntries(
+          CHAOS_UPSTREAMS.map((name) => [name, { ...delta[name], share_percent: total === 0 ? 0 : round((delta[name].requests / total) * 100, 1) }]),
+        ) as ChaosCase['upstreams'],
+        upstream_calls_per_answer: load.responses === 0 ? null : round(total / load.responses, 3),
+        pass: load.responses > 0 && ok === load.responses && load.errors === 0 && load.timeouts === 0,
+      };
+      cases.push(chaosCase);
+      problems.push(...connectionProblems(`chaos ${strategy}`, load));
+      const shares = CHAOS_UPSTREAMS.map((name) => `${name} ${chaosCase.upstreams[name].share_percent}%`).join(', ');
+      progress(`chaos ${strategy}`, load, `  ok ${successRate}%  (${shares})`);
+    }
+  } finally {
+    await ctx.children.stop([stellwerk, healthy!, flaky!, slow!]);
+  }
+  return { settings: chaos, cases, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance: a virtual key with limits and a priced deployment, on SQLite and on Redis + Postgres
+
+export const GOVERNANCE_RATIO_TARGET = 0.85;
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Limits far above what the benchmark can reach: checked and settled on every request, never refusing. */
+// (Below 2^31: Postgres stores the limits as integer; larger values are accepted by the API but fail there.)
+const KEY_LIMITS = { rpm: 1_000_000_000, tpm: 2_000_000_000, max_parallel: 100_000, budget: 1_000_000_000, budget_period: 'total' } as const;
+
+export interface GovernanceCase {
+  readonly name: 'baseline' | 'sqlite' | 'postgres-redis';
+  readonly replicas: number;
+  readonly load: LoadResult;
+  readonly process: ProcessesUsage;
+  readonly machine: MachineCpu;
+  /** req/s ÷ the core Stellwerk case's (throughput, non-stream) of the same run; null for the baseline. */
+  readonly throughput_ratio: number | null;
+  /** The core case's CPU µs per answer ÷ this case's (all replicas together). */
+  readonly cpu_cost_ratio: number | null;
+}
+
+export interface GovernanceResult {
+  /** Where the reference numbers came from: the core case of this run, or a baseline case run here. */
+  readonly reference: 'core' | 'baseline';
+  readonly reference_requests_per_s: number;
+  readonly reference_cpu_us_per_request: number | null;
+  readonly target: number;
+  readonly cases: readonly GovernanceCase[];
+  readonly problems: readonly string[];
+}
+
+interface GovernanceStore {
+  readonly sqlitePath?: string;
+  readonly databaseUrl?: string;
+  readonly redisPrefix?: string;
+  readonly pepper?: string;
+}
+
+function governanceConfig(port: number, upstreamBaseUrl: string, masterKey: string, store: GovernanceStore): string {
+  const lines = [];
+  if (store.sqlitePath !== undefined) lines.push(`  sqlite_path: ${JSON.stringify(store.sqlitePath)}`);
+  if (store.databaseUrl !== undefined) lines.push(`  database_url: ${JSON.stringify(store.databaseUrl)}`);
+  if (store.redisPrefix !== undefined) lines.push(`  redis_url: ${JSON.stringify(REDIS_URL)}`, `  redis_prefix: ${JSON.stringify(store.redisPrefix)}`);
+  if (store.pepper !== undefined) lines.push(`  key_pepper: ${JSON.stringify(store.pepper)}`);
+  return `# Generated by bench/run.ts (governance scenario)
+server:
+  host: 127.0.0.1
+  port: ${port}
+logging:
+  level: info
+auth:
+  master_key: ${JSON.stringify(masterKey)}
+governance:
+${lines.join('\n')}
+models:
+  - name: ${ALIAS}
+    deployments:
+      - provider: openai-compatible
+        name: bench-upstream
+        base_url: ${upstreamBaseUrl}/v1
+        model: bench-upstream-model
+        price: { input_per_1m: 0.15, output_per_1m: 0.6 }
+`;
+}
+
+/** Creates the virtual key through the admin API and waits until every replica accepts it. */
+async function createKey(replicas: readonly BenchChild[], masterKey: string): Promise<string> {
+  const { status, body } = await http(
+    'POST',
+    replicas[0]!.baseUrl + '/admin/keys',
+    { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+    JSON.stringify({ name: 'bench', ...KEY_LIMITS }),
+  );
+  if (status !== 201) throw new Error(`POST /admin/keys answered ${status}: ${body.slice(0, 500)}`);
+  const key = (JSON.parse(body) as { key?: string }).key;
+  if (typeof key !== 'string') throw new Error(`POST /admin/keys answered without a key: ${body.slice(0, 500)}`);
+  const started = performance.now();
+  for (const replica of replicas) {
+    for (;;) {
+      const answer = await http('GET', replica.baseUrl + '/v1/models', { authorization: `Bearer ${key}` });
+      if (answer.status === 200) break;
+      if (performance.now() - started > 60_000) throw new Error(`${replica.name} still answers ${answer.status} to the new key after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return key;
+}
+
+async function checkChat(url: string, key: string | null): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const { status, body } = await http('POST', url, headers, REQUEST_BODIES['non-stream']);
+  if (status !== 200) throw new Error(`${url} answered ${status}: ${body.slice(0, 500)}`);
+}
+
+export async function runGovernance(ctx: ScenarioContext, core: CaseResult | undefined): Promise<GovernanceResult> {
+  const { children, tmp } = ctx;
+  const body = REQUEST_BODIES['non-stream'];
+  const upstream = await startUpstream(ctx, 'governance-upstream');
+  const cases: GovernanceCase[] = [];
+  const problems: string[] = [];
+  const masterKey = `sk-bench-master-${randomBytes(12).toString('hex')}`;
+  const suffix = randomBytes(6).toString('hex');
+  const database = `stellwerk_bench_${suffix}`;
+  const redisPrefix = `stellwerk-bench-${suffix}:`;
+  let databaseCreated = false;
+  let reference = core === undefined ? null : { rps: core.load.requests_per_s, cpu: core.process.cpu_us_per_request };
+  const add = (name: GovernanceCase['name'], replicas: number, measured: Awaited<ReturnType<typeof measure>>) => {
+    const ref = reference!;
+    const cpu = measured.process.cpu_us_per_request;
+    const result: GovernanceCase = {
+      name,
+      replicas,
+      ...measured,
+      throughput_ratio: name === 'baseline' || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
+      cpu_cost_ratio: name === 'baseline' || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3),
+    };
+    cases.push(result);
+    problems.push(...connectionProblems(`governance ${name}`, measured.load));
+    if (measured.load.non_200 > 0) problems.push(`governance ${name}: ${measured.load.non_200} non-200 (${JSON.stringify(measured.load.status_counts)})`);
+    progress(`governance ${name} (${replicas} replica${replicas > 1 ? 's' : ''})`, measured.load, `  CPU ${cpu ?? '?'} µs/req`);
+  };
+  try {
+    if (reference === null) {
+      // No core case in this run: measure plain Stellwerk (the core configuration) here.
+      const plain = await startStellwerk(ctx, 'stellwerk-baseline', (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, 'baseline.db')));
+      try {
+        await checkChat(plain.baseUrl + CHAT_PATH, null);
+        const measured = await measure(ctx, [plain.baseUrl + CHAT_PATH], [plain.pid], body, {});
+        reference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
+        add('baseline', 1, measured);
+      } finally {
+        await children.stop([plain]);
+      }
+    }
+
+    // (a) One replica, the embedded SQLite store.
+    const sqlite = await startStellwerk(ctx, 'stellwerk-gov-sqlite', (port) =>
+      governanceConfig(port, upstream.baseUrl, masterKey, { sqlitePath: join(tmp, 'governance.db') }),
+    );
+    try {
+      const key = await createKey([sqlite], masterKey);
+      await checkChat(sqlite.baseUrl + CHAT_PATH, key);
+      add('sqlite', 1, await measure(ctx, [sqlite.baseUrl + CHAT_PATH], [sqlite.pid], body, { authorization: `Bearer ${key}` }));
+    } finally {
+      await children.stop([sqlite]);
+    }
+
+    // (b) Two replicas sharing Redis and a fresh Postgres database, the load split across both.
+    const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      databaseCreated = true;
+    } finally {
+      await admin.end();
+    }
+    const store: GovernanceStore = {
+      databaseUrl: POSTGRES_ADMIN_URL.replace(/\/test$/, `/${database}`),
+      redisPrefix,
+      pepper: randomBytes(24).toString('hex'),
+    };
+    const replicas: BenchChild[] = [];
+    try {
+      // One after the other: the first applies the migrations to the fresh database.
+      for (const n of [1, 2]) replicas.push(await startStellwerk(ctx, `stellwerk-gov-pg-${n}`, (port) => governanceConfig(port, upstream.baseUrl, masterKey, store)));
+      const key = await createKey(replicas, masterKey);
+      for (const replica of replicas) await checkChat(replica.baseUrl + CHAT_PATH, key);
+      add(
+        'postgres-redis',
+        2,
+        await measure(
+          ctx,
+          replicas.map((replica) => replica.baseUrl + CHAT_PATH),
+          replicas.map((replica) => replica.pid),
+          body,
+          { authorization: `Bearer ${key}` },
+        ),
+      );
+    } finally {
+      await children.stop(replicas);
+    }
+  } finally {
+    await children.stop([upstream]);
+    if (databaseCreated) await dropDatabase(database).catch((error: unknown) => problems.push(`could not drop database ${database}: ${String(error)}`));
+    await clearRedis(redisPrefix).catch((error: unknown) => problems.push(`could not clear Redis keys ${redisPrefix}*: ${String(error)}`));
+  }
+  return {
+    reference: core === undefined ? 'baseline' : 'core',
+    reference_requests_per_s: reference?.rps ?? 0,
+    reference_cpu_us_per_request: reference?.cpu ?? null,
+    target: GOVERNANCE_RATIO_TARGET,
+    cases,
+    problems,
+  };
+}
+
+async function dropDatabase(database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Deletes the run's Redis keys (only those under its own unique prefix). */
+async function clearRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+export function formatChaos(result: ChaosResult, settings: Settings): string {
+  const c = result.settings;
+  const lines = [
+    `Chaos: ${settings.connections} connections, non-stream, ${settings.duration_s} s per strategy; upstreams healthy (${c.delay_ms} ms), ` +
+      `flaky (${c.delay_ms} ms, ${round(c.fail_rate * 100, 1)}% 500s), slow (${c.slow_delay_ms} ms); retry ${c.retry.attempts} attempts, backoff ${c.retry.initial_backoff_ms}-${c.retry.max_backoff_ms} ms`,
+  ];
+  const header = ['strategy', 'req/s', 'ok %', 'p50 ms', 'p99 ms', 'healthy %', 'flaky %', 'slow %', 'flaky 500s', 'calls/answer', 'CPU µs/req', 'result'];
+  const rows = result.cases.map((k) => [
+    k.strategy + (k.strategy === 'priority' ? ` (max ${c.priority_max_concurrency})` : ''),
+    k.load.requests_per_s.toFixed(0),
+    k.success_rate_percent.toFixed(2),
+    k.load.latency_ms.p50.toFixed(3),
+    k.load.latency_ms.p99.toFixed(3),
+    k.upstreams.healthy.share_percent.toFixed(1),
+    k.upstreams.flaky.share_percent.toFixed(1),
+    k.upstreams.slow.share_percent.toFixed(1),
+    String(k.upstreams.flaky.failed),
+    k.upstream_calls_per_answer === null ? '?' : k.upstream_calls_per_answer.toFixed(3),
+    k.process.cpu_us_per_request === null ? '?' : k.process.cpu_us_per_request.toFixed(0),
+    k.pass ? 'PASS' : 'FAIL',
+  ]);
+  lines.push(...table(header, rows));
+  lines.push('ok %: 200 answers of all answers (target 100: retries hide the flaky upstream). healthy/flaky/slow %: share of the upstream calls');
+  lines.push('each upstream received, retries included; calls/answer: upstream calls per client answer.');
+  for (const problem of result.problems) lines.push(`  PROBLEM ${problem}`);
+  return lines.join('\n');
+}
+
+export function formatGovernance(result: GovernanceResult, settings: Settings): string {
+  const lines = [
+    `Governance: virtual key with rpm/tpm/max_parallel/budget limits, priced deployment, ${settings.connections} connections (split over the replicas), ` +
+      `non-stream, ${settings.duration_s} s per case; reference: ${result.reference === 'core' ? 'the core Stellwerk throughput case' : 'plain Stellwerk measured here (baseline)'} ` +
+      `(${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req)`,
+  ];
+  const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'result'];
+  const rows = result.cases.map((k) => [
+    k.name,
+    String(k.replicas),
+    k.load.requests_per_s.toFixed(0),
+    k.load.latency_ms.p50.toFixed(3),
+    k.load.latency_ms.p99.toFixed(3),
+    k.process.cpu_percent === null ? '?' : k.process.cpu_percent.toFixed(0),
+    k.process.cpu_us_per_request === null ? '?' : k.process.cpu_us_per_request.toFixed(0),
+    k.throughput_ratio === null ? '-' : k.throughput_ratio.toFixed(3),
+    k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio.toFixed(3),
+    k.name === 'baseline' || k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio >= result.target ? 'PASS' : 'FAIL',
+  ]);
+  lines.push(...table(header, rows));
+  lines.push(
+    `req/s ratio: this case's req/s ÷ the reference's; CPU ratio: the reference's CPU µs per answer ÷ this case's (all replicas together). Target >= ${result.target}`,
+  );
+  lines.push('(judged on the CPU ratio: two replicas on a small machine share the cores with the load generator, so their req/s says little).');
+  for (const problem of result.problems) lines.push(`  PROBLEM ${problem}`);
+  return lines.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
