@@ -1,7 +1,7 @@
 import { GatewayError } from '../core/errors.js';
 import type { Stage } from '../server/lifecycle.js';
 import type { RequestContext } from '../server/request-context.js';
-import type { Admission, LimitScope, RateStatus } from './limits/types.js';
+import type { Admission, LimitBackend, LimitScope, RateStatus } from './limits/types.js';
 import type { KeyRecord, Limits, TeamRecord } from './types.js';
 import { toNanos } from './types.js';
 import { KEY_PREFIX } from './keys.js';
@@ -65,12 +65,17 @@ function allows(models: readonly string[] | null, alias: string): boolean {
 const DEFAULT_OUTPUT_RESERVE = 1024;
 
 /** Estimate → reserve: tokens and worst-case cost are charged before the upstream call. */
-export const reserveLimits: Stage = async (ctx) => {
+export const reserveLimits: Stage = (ctx) => {
+  // Synchronous when there is nothing to reserve, so the common request waits for no microtask.
   const identity = ctx.identity;
   const limits = ctx.runtime.governance?.limits;
   if (identity.kind !== 'key' || limits === undefined) return;
   const scopes = scopesOf(identity.key, identity.team);
   if (scopes.length === 0) return;
+  return reserve(ctx, limits, scopes);
+};
+
+async function reserve(ctx: RequestContext, limits: LimitBackend, scopes: LimitScope[]): Promise<void> {
   const promptTokens = Math.ceil(ctx.bodyBytes / 4);
   const outputTokens = outputLimit(ctx.body) ?? DEFAULT_OUTPUT_RESERVE;
   let worstCost = 0;
@@ -82,7 +87,7 @@ export const reserveLimits: Stage = async (ctx) => {
     return;
   }
   throw refusalError(admission);
-};
+}
 
 function refusalError(admission: Extract<Admission, { ok: false }>): GatewayError {
   const retryAfter = String(Math.max(1, Math.ceil(admission.retryAfterMs / 1000)));

@@ -21,8 +21,8 @@ const DEFAULT_OUTPUT_TOKENS = 256;
  * has arrived, so a stream that fails before its first byte is retried like any other call.
  */
 export function callUpstream(operation: Operation): Stage {
-  return async function callUpstream(ctx) {
-    await new UpstreamRouting(ctx, operation).run();
+  return function callUpstream(ctx) {
+    return new UpstreamRouting(ctx, operation).run();
   };
 }
 

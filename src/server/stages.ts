@@ -37,17 +37,23 @@ export const resolveAlias: Stage = (ctx) => {
 };
 
 /** Sends the upstream's answer: a whole JSON body as it came, or the stream event by event. */
-export const respond: Stage = async (ctx) => {
+export const respond: Stage = (ctx) => {
   const result = ctx.result!;
-  if (result.kind === 'stream') {
-    await relayOpenAiStream(ctx, result.events);
-  } else {
-    ctx.usage = usageOf(result.parsed.value);
-    if (ctx.usage === null) await completeUsage(ctx, answerText(result.parsed.value));
-    sendJson(ctx, 200, result.parsed.raw ?? JSON.stringify(result.parsed.value), accountingHeaders(ctx));
-  }
-  ctx.attempt?.finish(ctx.error, Date.now());
+  if (result.kind === 'stream') return relayOpenAiStream(ctx, result.events).then(() => finishAttempt(ctx));
+  ctx.usage = usageOf(result.parsed.value);
+  // Only an answer without usage needs counting (asynchronously); the common one is sent at once.
+  if (ctx.usage === null) return completeUsage(ctx, answerText(result.parsed.value)).then(() => sendWhole(ctx, result.parsed));
+  sendWhole(ctx, result.parsed);
 };
+
+function sendWhole(ctx: RequestContext, parsed: { value: unknown; raw: string | null }): void {
+  sendJson(ctx, 200, parsed.raw ?? JSON.stringify(parsed.value), accountingHeaders(ctx));
+  finishAttempt(ctx);
+}
+
+function finishAttempt(ctx: RequestContext): void {
+  ctx.attempt?.finish(ctx.error, Date.now());
+}
 
 export const listModels: Stage = (ctx) => {
   sendJson(ctx, 200, ctx.runtime.modelsBody);
