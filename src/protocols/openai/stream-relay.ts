@@ -4,6 +4,7 @@ import type { RequestContext } from '../../server/request-context.js';
 import { openAiErrorBody } from './errors.js';
 import { usageOf } from './operations.js';
 import { drained } from '../../server/drain.js';
+import { writeBatched } from '../../server/batched-write.js';
 import { completeUsage, observeStreamChunk, settleAccounting, syntheticUsageChunk, usageExtension } from '../../accounting/request.js';
 
 const SSE_HEADERS = {
@@ -13,9 +14,9 @@ const SSE_HEADERS = {
 };
 
 /**
- * Sends a started upstream stream to the client as OpenAI server-sent events, one event per
- * write, waiting for the socket to drain before pulling the next (backpressure up to the
- * upstream). The usage chunk is kept for accounting and shown only to a client that asked for
+ * Sends a started upstream stream to the client as OpenAI server-sent events (those of one
+ * upstream read in one socket write), waiting for the socket to drain before pulling more
+ * (backpressure up to the upstream). The usage chunk is kept for accounting and shown only to a client that asked for
  * it, with the request's cost, energy and CO₂e added as `stellwerk` (headers are sent by then).
  * Without a usage chunk the streamed text is counted at the end (usage marked estimated), and a
  * client that asked for usage gets a usage chunk made by the gateway. A failure after the first
@@ -47,7 +48,7 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
         observeStreamChunk(ctx, chunk);
       }
       if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
-      if (!res.write(`data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);
+      if (!writeBatched(res, `data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);
     }
     if (ctx.usage === null) {
       await completeUsage(ctx);
