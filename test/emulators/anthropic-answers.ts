@@ -3,17 +3,9 @@
  * a request must produce. Everything follows from the request alone: no clock, no randomness.
  */
 
-type Json = Record<string, unknown>;
+import { hash32 } from './openai-answers.js';
 
-/** FNV-1a, 32 bit. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+type Json = Record<string, unknown>;
 
 /** The readable text of a message's content: text joined by spaces, a marker per image or document. */
 export function contentText(content: unknown): string {
