@@ -5,6 +5,7 @@ import type { Admission, LimitBackend, LimitScope, RateStatus } from './limits/t
 import type { KeyRecord, Limits, TeamRecord } from './types.js';
 import { toNanos } from './types.js';
 import { KEY_PREFIX } from './keys.js';
+import { estimatePromptTokens, requestedOutputTokens } from '../core/request-size.js';
 
 /**
  * The guard's stages: who is asking, may they use this model, and do their limits and budget
@@ -76,8 +77,8 @@ export const reserveLimits: Stage = (ctx) => {
 };
 
 async function reserve(ctx: RequestContext, limits: LimitBackend, scopes: LimitScope[]): Promise<void> {
-  const promptTokens = Math.ceil(ctx.bodyBytes / 4);
-  const outputTokens = outputLimit(ctx.body) ?? DEFAULT_OUTPUT_RESERVE;
+  const promptTokens = estimatePromptTokens(ctx.bodyBytes);
+  const outputTokens = requestedOutputTokens(ctx.body) ?? DEFAULT_OUTPUT_RESERVE;
   let worstCost = 0;
   for (const deployment of ctx.alias!.deployments) worstCost = Math.max(worstCost, deployment.estimatedCost(promptTokens, outputTokens));
   const admission = await limits.admit({ scopes, tokens: promptTokens + outputTokens, costNanos: toNanos(worstCost) });
@@ -145,10 +146,4 @@ function scope(id: string, limits: Limits): LimitScope {
     budgetNanos: limits.budget === null ? null : toNanos(limits.budget),
     budgetPeriod: limits.budget_period,
   };
-}
-
-function outputLimit(body: unknown): number | null {
-  const record = body as { max_completion_tokens?: unknown; max_tokens?: unknown } | undefined;
-  const limit = record?.max_completion_tokens ?? record?.max_tokens;
-  return typeof limit === 'number' && limit >= 0 ? limit : null;
 }

@@ -10,6 +10,7 @@ import type { Placement } from '../routing/strategies.js';
 import { Attempt } from './attempt.js';
 import type { Stage } from './lifecycle.js';
 import type { RequestContext, UpstreamResult } from './request-context.js';
+import { estimatePromptTokens, requestedOutputTokens } from '../core/request-size.js';
 
 /** Output tokens assumed for routing estimates when the request sets no limit. */
 const DEFAULT_OUTPUT_TOKENS = 256;
@@ -48,8 +49,8 @@ class UpstreamRouting implements Placement {
   ) {
     const requested = ctx.alias!;
     this.budgetEnd = this.now + requested.retry.budget_ms;
-    this.promptTokens = Math.ceil(ctx.bodyBytes / 4);
-    this.outputTokens = outputLimit(ctx.body) ?? (operation.name === 'embeddings' ? 0 : DEFAULT_OUTPUT_TOKENS);
+    this.promptTokens = estimatePromptTokens(ctx.bodyBytes);
+    this.outputTokens = requestedOutputTokens(ctx.body) ?? (operation.name === 'embeddings' ? 0 : DEFAULT_OUTPUT_TOKENS);
     const pinning = ctx.runtime.config.resilience.allow_pinning;
     this.pinnedDeployment = pinning ? headerValue(ctx, 'x-stellwerk-deployment') : null;
     this.pinnedRegion = pinning ? headerValue(ctx, 'x-stellwerk-region') : null;
@@ -237,12 +238,6 @@ async function* withFirst<T>(first: IteratorResult<T>, iterator: AsyncIterator<T
   } finally {
     await iterator.return?.();
   }
-}
-
-function outputLimit(body: unknown): number | null {
-  const record = body as { max_completion_tokens?: unknown; max_tokens?: unknown };
-  const limit = record.max_completion_tokens ?? record.max_tokens;
-  return typeof limit === 'number' && limit >= 0 ? limit : null;
 }
 
 function headerValue(ctx: RequestContext, name: string): string | null {
