@@ -5,6 +5,7 @@ import type { Timeouts } from '../../config/deployment-base.js';
 import type { UpstreamCall } from '../types.js';
 import { upstreamStatusError } from './upstream-errors.js';
 import { mapTransportError } from './transport-errors.js';
+import { abortReason } from './abort.js';
 
 export interface UpstreamClientOptions {
   readonly baseUrl: string;
@@ -106,11 +107,7 @@ export class UpstreamClient {
 
   /** Turns whatever interrupted a call into a GatewayError, preferring the abort reason. */
   failure(error: unknown, call: UpstreamCall): GatewayError {
-    if (call.signal.aborted) {
-      const reason: unknown = call.signal.reason;
-      if (reason instanceof GatewayError) return reason;
-      return new GatewayError('client_closed_request');
-    }
+    if (call.signal.aborted) return abortReason(call.signal);
     if (error instanceof GatewayError) return error;
     return mapTransportError(error, this.timeouts);
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayError } from '../../core/errors.js';
+import { abortReason } from '../http/abort.js';
 import type {
   ChatChunk,
   ChatRequest,
@@ -214,10 +214,6 @@ export class SimulatorAdapter implements ProviderAdapter {
       throw abortReason(call.signal);
     }
   }
-}
-
-function abortReason(signal: AbortSignal): GatewayError {
-  return signal.reason instanceof GatewayError ? signal.reason : new GatewayError('client_closed_request');
 }
 
 function limitOf(value: unknown): number | null {
