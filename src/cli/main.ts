@@ -38,11 +38,22 @@ export function version(): string {
   return pkg.version;
 }
 
+/**
+ * Commands with their own arguments and help, loaded when used so `start` pays for none of them.
+ * Each takes the arguments after its name and returns the exit code.
+ */
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Promise<number>>>> = {
+  keys: async () => (args) => runAdmin('keys', args),
+  teams: async () => (args) => runAdmin('teams', args),
+  usage: async () => (args) => runAdmin('usage', args),
+};
+
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
-  if (first === 'keys' || first === 'teams' || first === 'usage') {
+  const subcommand = first === undefined ? undefined : SUBCOMMANDS[first];
+  if (subcommand !== undefined && Object.hasOwn(SUBCOMMANDS, first!)) {
     try {
-      return await runAdmin(first, argv.slice(1));
+      return await (await subcommand())(argv.slice(1));
     } catch (error) {
       if (error instanceof UsageError || error instanceof ConfigError) {
         process.stderr.write(`stellwerk: ${error.message}\n`);
