@@ -8,7 +8,7 @@
  * flags for Stellwerk's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_KEEP_TMP=1
  * (keep the temp folder with config, log and stderr files), BENCH_ONLY (throughput | fixed-rate:
  * run only those cases of the core scenario), BENCH_SCENARIOS (comma-separated: core, chaos,
- * governance; default all three), BENCH_CHAOS_DELAY_MS (default 2), BENCH_CHAOS_SLOW_DELAY_MS
+ * governance, pii; default all four), BENCH_PII_* (see bench/pii.ts), BENCH_CHAOS_DELAY_MS (default 2), BENCH_CHAOS_SLOW_DELAY_MS
  * (default 5 × the delay), BENCH_CHAOS_FAIL_RATE (default 0.3),
  * BENCH_CHAOS_PRIORITY_MAX_CONCURRENCY (default 8).
  */
@@ -32,6 +32,7 @@ import {
 import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
 import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
 import { checkAnswer, MODES, REQUEST_BODIES, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
+import { formatPii, piiSettings, runPiiBench, type PiiBenchResult } from './pii.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -187,6 +188,9 @@ async function main(children: ChildProcesses): Promise<number> {
   tmp = mkdtempSync(join(tmpdir(), 'stellwerk-bench-'));
   const nodeArgs = (process.env.BENCH_STELLWERK_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0);
   process.stderr.write(`Scenarios: ${settings.scenarios.join(', ')} (temp files in ${tmp})\n`);
+  // In process and first, while none of the benchmark's children use the cores.
+  let pii: PiiBenchResult | null = null;
+  if (settings.scenarios.includes('pii')) pii = runPiiBench(piiSettings(number), (line) => process.stderr.write(`${line}\n`));
   const cases: CaseResult[] = [];
   let stellwerkInfo: Record<string, unknown> | null = null;
   if (settings.scenarios.includes('core')) {
@@ -237,16 +241,18 @@ async function main(children: ChildProcesses): Promise<number> {
     cases,
     chaos,
     governance,
+    pii,
   };
   const file = writeResults(join(ROOT, 'bench/results'), startedAt, results);
   const report: string[] = [];
   if (cases.length > 0) report.push(formatReport(cases, summary, settings));
   if (chaos !== null) report.push(formatChaos(chaos, settings));
   if (governance !== null) report.push(formatGovernance(governance, settings));
+  if (pii !== null) report.push(formatPii(pii));
   process.stdout.write(`\n${report.join('\n\n')}\n\n`);
   process.stdout.write(`Results: ${file} (and bench/results/latest.json)\n`);
   // Wrong answers fail the benchmark: core non-200s, governance refusals, connection errors anywhere.
-  // A chaos strategy below 100% is reported as FAIL of that target, not of the benchmark.
+  // A chaos strategy below 100% (or a PII scan above its target) is reported as FAIL of that target, not of the benchmark.
   const problems = [...(chaos?.problems ?? []), ...(governance?.problems ?? [])];
   return summary.all_200 && problems.length === 0 ? 0 : 1;
 }

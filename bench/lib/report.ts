@@ -30,8 +30,8 @@ export interface Settings {
   readonly fixed_rate_mode: 'paced' | 'autocannon';
   /** Only this kind of case was run; null: all. */
   readonly only: 'throughput' | 'fixed-rate' | null;
-  /** The scenarios run (BENCH_SCENARIOS): core (the cases above), chaos, governance. */
-  readonly scenarios: readonly ('core' | 'chaos' | 'governance')[];
+  /** The scenarios run (BENCH_SCENARIOS): core (the cases above), chaos, governance, pii. */
+  readonly scenarios: readonly ('core' | 'chaos' | 'governance' | 'pii')[];
 }
 
 export const THROUGHPUT_RATIO_TARGET = 0.7;

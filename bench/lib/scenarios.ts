@@ -14,8 +14,9 @@ import type { CaseResult, Settings } from './report.js';
 import { MachineCpuMeter, ProcessSampler, round, type MachineCpu } from './sampler.js';
 import { ALIAS, CHAT_PATH, REQUEST_BODIES, stellwerkConfig } from './targets.js';
 
-export type ScenarioName = 'core' | 'chaos' | 'governance';
-export const SCENARIOS: readonly ScenarioName[] = ['core', 'chaos', 'governance'];
+/** `pii` runs in process (bench/pii.ts): the PII guard's scan time per ~4,000-token prompt. */
+export type ScenarioName = 'core' | 'chaos' | 'governance' | 'pii';
+export const SCENARIOS: readonly ScenarioName[] = ['core', 'chaos', 'governance', 'pii'];
 
 export interface ScenarioContext {
   readonly root: string;

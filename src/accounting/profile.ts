@@ -14,8 +14,18 @@ export interface EnergyProfile extends EnergyPerToken {
   readonly gPerKWh: number;
   /** Where the intensity came from: `carbon_intensity`, `grid:DE`, `region:eu-central-1→DE`, `home:US`, `world`. */
   readonly intensitySource: string;
-  readonly gpu: GpuName;
-  readonly gpus: number;
+  /** The accelerators, when known (a telemetry-only deployment need not declare `hardware`). */
+  readonly gpu: GpuName | null;
+  readonly gpus: number | null;
+}
+
+/**
+ * The energy profile fitted from a deployment's telemetry, shared between the poller that
+ * refits it and every Deployment object of that name (across config reloads). Null while
+ * there is no fit.
+ */
+export interface FittedEnergy {
+  readonly profile: EnergyProfile | null;
 }
 
 /** Everything accounting needs of a deployment, resolved once per config load. */
@@ -38,6 +48,25 @@ export interface AccountingSettings {
   readonly carbon_intensity?: number | undefined;
   readonly grid?: string | undefined;
   readonly region?: string | undefined;
+}
+
+/**
+ * The profile of a telemetry fit: the fitted J per token at the GPUs, with the deployment's PUE
+ * and grid as the parametric profile has them (or as they would be without `hardware`).
+ */
+export function telemetryProfile(provider: string, settings: AccountingSettings, fit: EnergyPerToken, parametric: EnergyProfile | null): EnergyProfile {
+  const site =
+    parametric ?? { pue: settings.pue ?? PROVIDER_PUE[provider]?.pue ?? DEFAULT_OWN_PUE, ...intensity(provider, settings), gpu: settings.hardware?.gpu ?? null, gpus: settings.hardware?.count ?? null };
+  return {
+    inputJ: fit.inputJ,
+    outputJ: fit.outputJ,
+    method: 'telemetry',
+    pue: site.pue,
+    gPerKWh: site.gPerKWh,
+    intensitySource: site.intensitySource,
+    gpu: site.gpu,
+    gpus: site.gpus,
+  };
 }
 
 export function accountingProfile(provider: string, upstreamModel: string, settings: AccountingSettings): AccountingProfile {

@@ -79,7 +79,8 @@ export function settleAccounting(ctx: RequestContext): RequestFigures | null {
   else if (profile?.costPerHour !== null && profile?.costPerHour !== undefined) {
     costUsd = busyTimeCost(profile.costPerHour, ctx.elapsedMs(), deployment.state.inFlight);
   }
-  const energy = profile?.energy ?? null;
+  // The telemetry fit, when the deployment has one, else the configured model.
+  const energy = deployment.energyProfile();
   let wh: number | null = null;
   let co2e: number | null = null;
   if (energy !== null) {

@@ -6,10 +6,17 @@ import type { RequestContext } from '../server/request-context.js';
 import { readJson } from '../server/body.js';
 import { sendJson } from '../server/respond.js';
 import { ADMIN_OPENAPI } from './openapi.js';
-import { createKeySchema, createTeamSchema, updateKeySchema, updateTeamSchema, usageQuerySchema } from './schemas.js';
+import { createKeySchema, createTeamSchema, statsQuerySchema, updateKeySchema, updateTeamSchema, usageQuerySchema } from './schemas.js';
+import { modelsView } from './models-view.js';
+import { listRequests, requestDetail } from './requests.js';
 import type { GovernanceService } from './service.js';
+import type { Governance } from '../guard/governance.js';
+import { auditQuerySchema, listAudit, requestBody, verifyAudit } from '../audit/admin-api.js';
+import { fleetSnapshotOf } from '../fleet/fleet.js';
+import { fleetView } from '../fleet/fleet-view.js';
 
-type Handler = (call: AdminCall) => Promise<{ status: number; body: unknown }>;
+/** An answer: JSON `body`, or `text` sent as it is with its content type (e.g. CSV). */
+type Handler = (call: AdminCall) => Promise<{ status: number; body: unknown; text?: { contentType: string; body: string } }>;
 
 interface AdminCall {
   readonly ctx: RequestContext;
@@ -67,7 +74,28 @@ const ROUTES: readonly AdminRoute[] = [
     },
   },
   { method: 'GET', pattern: /^\/admin\/usage$/, handler: usage },
+  { method: 'GET', pattern: /^\/admin\/requests$/, handler: async (c) => ({ status: 200, body: await listRequests(c.service, c.ctx.identity, c.query) }) },
+  { method: 'GET', pattern: new RegExp(`^/admin/requests/${ID}$`), handler: async (c) => ({ status: 200, body: await requestDetail(c.service, c.ctx.identity, c.params[0]!) }) },
+  { method: 'GET', pattern: /^\/admin\/stats$/, handler: stats },
+  { method: 'GET', pattern: /^\/admin\/models$/, handler: models },
+  { method: 'GET', pattern: /^\/admin\/budgets$/, handler: budgets },
+  { method: 'GET', pattern: /^\/admin\/fleet$/, handler: fleet },
+  // The audit log and kept bodies (docs/audit.md); scoped to the caller's team for admin keys.
+  { method: 'GET', pattern: /^\/admin\/audit$/, handler: async (c) => ({ status: 200, body: await listAudit(governanceOf(c), c.service.teamScope(c.ctx.identity), validate(auditQuerySchema, Object.fromEntries(c.query))) }) },
+  {
+    method: 'GET',
+    pattern: /^\/admin\/audit\/verify$/,
+    handler: async (c) => {
+      c.service.teamScope(c.ctx.identity); // refuses keys that are not admin keys of a team
+      return { status: 200, body: await verifyAudit(governanceOf(c)) };
+    },
+  },
+  { method: 'GET', pattern: new RegExp(`^/admin/requests/${ID}/body$`), handler: async (c) => ({ status: 200, body: await requestBody(governanceOf(c), c.service.teamScope(c.ctx.identity), c.params[0]!) }) },
 ];
+
+function governanceOf(call: AdminCall): Governance {
+  return call.ctx.runtime.governance!;
+}
 
 /** The API's description is public: it holds no data. */
 export const serveAdminOpenApi: Stage = (ctx) => {
@@ -91,8 +119,9 @@ export const dispatchAdmin: Stage = async (ctx) => {
       continue;
     }
     const call: AdminCall = { ctx, service, params: match.slice(1), query: url.searchParams, body: (schema) => parseBody(ctx, schema) };
-    const { status, body } = await route.handler(call);
-    sendJson(ctx, status, JSON.stringify(body));
+    const { status, body, text } = await route.handler(call);
+    if (text === undefined) sendJson(ctx, status, JSON.stringify(body));
+    else sendText(ctx, status, text.contentType, text.body);
     return;
   }
   if (allowed.length > 0) {
@@ -102,7 +131,16 @@ export const dispatchAdmin: Stage = async (ctx) => {
   throw new GatewayError('route_not_found');
 };
 
-async function usage(call: AdminCall): Promise<{ status: number; body: unknown }> {
+/** Self-hosted servers' live state (docs/fleet.md): for the master key and admin keys. */
+async function fleet(call: AdminCall): Promise<{ status: number; body: unknown }> {
+  const identity = call.ctx.identity;
+  if (identity.kind !== 'master' && !(identity.kind === 'key' && identity.key.role === 'admin')) {
+    throw new GatewayError('forbidden', { message: 'The fleet view needs the master key or an admin key.' });
+  }
+  return { status: 200, body: fleetView(fleetSnapshotOf(call.ctx.runtime.routes), Date.now()) };
+}
+
+async function usage(call: AdminCall): ReturnType<Handler> {
   const query = validate(usageQuerySchema, Object.fromEntries(call.query));
   const rows = await call.service.usage(call.ctx.identity, {
     groupBy: query.group_by,
@@ -119,7 +157,124 @@ async function usage(call: AdminCall): Promise<{ status: number; body: unknown }
     co2e_g: row.co2e_ug / 1e6,
     estimated_requests: row.estimated_requests,
   }));
+  if (query.format === 'csv') {
+    const columns = [query.group_by, 'requests', 'prompt_tokens', 'completion_tokens', 'spend_usd', 'energy_wh', 'co2e_g', 'estimated_requests'];
+    return { status: 200, body: null, text: { contentType: 'text/csv; charset=utf-8', body: toCsv(columns, data) } };
+  }
   return { status: 200, body: { object: 'list', group_by: query.group_by, data } };
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const BUCKET_MS = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS } as const;
+/** More buckets than a chart can draw would only cost the database: ask for a coarser bucket. */
+const MAX_BUCKETS = 1_500;
+
+async function stats(call: AdminCall): Promise<{ status: number; body: unknown }> {
+  const query = validate(statsQuerySchema, Object.fromEntries(call.query));
+  const now = Date.now();
+  const to = query.to === undefined ? now : Date.parse(query.to);
+  const from = query.from === undefined ? to - DAY_MS : Date.parse(query.from);
+  if (!(from < to)) throw new GatewayError('invalid_request', { message: 'from must be before to.', param: 'from' });
+  const bucket = query.bucket ?? (to - from <= 3 * HOUR_MS ? 'minute' : to - from <= 14 * DAY_MS ? 'hour' : 'day');
+  const bucketMs = BUCKET_MS[bucket];
+  const count = Math.floor((to - 1) / bucketMs) - Math.floor(from / bucketMs) + 1;
+  if (count > MAX_BUCKETS) {
+    throw new GatewayError('invalid_request', { message: `That is ${count} ${bucket} buckets; at most ${MAX_BUCKETS}: choose a coarser bucket or a shorter range.`, param: 'bucket' });
+  }
+  const result = await call.service.stats(call.ctx.identity, { from, to, bucketMs }, now);
+  const totals = { requests: 0, errors: 0, cost_nanos: 0, energy_wh: 0, co2e_ug: 0 };
+  const buckets = result.buckets.map((b) => {
+    totals.requests += b.requests;
+    totals.errors += b.errors;
+    totals.cost_nanos += b.costNanos;
+    totals.energy_wh += b.energyWh;
+    totals.co2e_ug += b.co2eUg;
+    return {
+      ts: new Date(b.start).toISOString(),
+      requests: b.requests,
+      errors: b.errors,
+      rps: b.requests / (bucketMs / 1000),
+      error_rate: b.requests === 0 ? 0 : b.errors / b.requests,
+      latency_p50_ms: b.latencyP50,
+      latency_p99_ms: b.latencyP99,
+      ttft_p50_ms: b.ttftP50,
+      ttft_p99_ms: b.ttftP99,
+      cost_usd: fromNanos(b.costNanos),
+      energy_wh: b.energyWh,
+      co2e_g: b.co2eUg / 1e6,
+    };
+  });
+  return {
+    status: 200,
+    body: {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucket,
+      buckets,
+      totals: {
+        requests: totals.requests,
+        errors: totals.errors,
+        cost_usd: fromNanos(totals.cost_nanos),
+        energy_wh: totals.energy_wh,
+        co2e_g: totals.co2e_ug / 1e6,
+        spend_today_usd: fromNanos(result.spendTodayNanos),
+        spend_month_usd: fromNanos(result.spendMonthNanos),
+      },
+    },
+  };
+}
+
+/** The window over which GET /admin/models measures each deployment's share of its alias's traffic. */
+const TRAFFIC_WINDOW_MS = 15 * MINUTE_MS;
+
+async function models(call: AdminCall): Promise<{ status: number; body: unknown }> {
+  const identity = call.ctx.identity;
+  const now = Date.now();
+  const traffic = await call.service.traffic(identity, now - TRAFFIC_WINDOW_MS);
+  // An admin key sees the aliases its key and team may use.
+  const key = identity.kind === 'key' ? identity : null;
+  const allowed = (alias: string) => key === null || (allows(key.key.models, alias) && allows(key.team?.models ?? null, alias));
+  return { status: 200, body: modelsView(call.ctx.runtime.routes, traffic, allowed, now) };
+}
+
+async function budgets(call: AdminCall): Promise<{ status: number; body: unknown }> {
+  const views = await call.service.budgets(call.ctx.identity);
+  const data = views.map((view) => ({
+    scope: view.scope,
+    id: view.id,
+    name: view.name,
+    budget_usd: view.budget,
+    budget_period: view.budget_period,
+    spent_usd: fromNanos(view.spent_nanos),
+    period_start: new Date(view.period_start).toISOString(),
+  }));
+  return { status: 200, body: { object: 'list', data } };
+}
+
+function allows(models: readonly string[] | null, alias: string): boolean {
+  return models === null || models.includes(alias);
+}
+
+/** RFC 4180 CSV with a header row; a cell that a spreadsheet would run as a formula is quoted as text. */
+function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  const lines = [columns.join(',')];
+  for (const row of rows) lines.push(columns.map((column) => csvCell(row[column])).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function sendText(ctx: RequestContext, status: number, contentType: string, body: string): void {
+  ctx.status = status;
+  ctx.res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  ctx.res.end(body);
 }
 
 async function parseBody<S extends z.ZodType>(ctx: RequestContext, schema: S): Promise<z.infer<S>> {

@@ -37,14 +37,26 @@ export const createTeamSchema = z.strictObject({
   models,
   ...limitFields,
   metadata,
+  data_policy: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .describe('Data policy of the team (privacy, residency, log_bodies; docs/privacy.md).'),
 });
 
 export const updateTeamSchema = createTeamSchema.partial().extend({ state: z.enum(['active', 'blocked']).optional() });
 
 export const usageQuerySchema = z.strictObject({
-  group_by: z.enum(['key', 'team', 'alias', 'day']).default('key'),
+  group_by: z.enum(['key', 'team', 'alias', 'deployment', 'day']).default('key'),
+  format: z.enum(['json', 'csv']).default('json'),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const statsQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive); default: 24 hours before `to`.'),
+  to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive); default: now.'),
+  bucket: z.enum(['minute', 'hour', 'day']).optional().describe('Default: minute up to 3 hours, hour up to 14 days, else day.'),
 });
 
 export type CreateKeyInput = z.infer<typeof createKeySchema>;

@@ -2,8 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../core/errors.js';
 import { displayPrefix, generateKey, type Identity, type KeyDirectory } from '../guard/keys.js';
 import type { KeyRecord, TeamRecord } from '../guard/types.js';
-import type { ChangeEvent, ChangeNotifier, GovernanceStore, UsageQuery, UsageRow } from '../store/types.js';
+import type { ChangeEvent, ChangeNotifier, GovernanceStore, RequestRow, UsageQuery, UsageRow } from '../store/types.js';
+import type { RequestLogPage, RequestLogQuery } from '../store/request-log.js';
+import type { BudgetPeriod } from '../guard/types.js';
+import { periodStart } from '../guard/limits/budget-period.js';
+import { SqlGovernanceStore } from '../store/sql-store.js';
+import { querySpend, querySpendBy, queryStatsBuckets, queryTraffic, type StatsBucket } from '../store/stats.js';
 import type { CreateKeyInput, CreateTeamInput, UpdateKeyInput, UpdateTeamInput } from './schemas.js';
+import type { AdminAction, AdminAuditSink } from '../audit/audit-log.js';
 
 /** A key as the admin API shows it: never its hash. */
 export type KeyView = Omit<KeyRecord, 'hash' | 'previous_hash'> & { readonly rotated: boolean };
@@ -25,6 +31,8 @@ export class GovernanceService {
     private readonly directory: KeyDirectory,
     private readonly notifier: ChangeNotifier,
     private readonly rotationGraceMs: number,
+    /** Where each change is recorded (docs/audit.md); null: the audit log is off. */
+    private readonly audit: AdminAuditSink | null = null,
   ) {}
 
   async createKey(actor: Identity, input: CreateKeyInput): Promise<{ key: string; record: KeyView }> {
@@ -61,6 +69,7 @@ export class GovernanceService {
     };
     await this.store.insertKey(record);
     await this.changed({ kind: 'key', id: record.id });
+    await this.audited(actor, 'key.created', record.id, record.team_id, { ...input, team });
     return { key: secret, record: keyView(record) };
   }
 
@@ -98,6 +107,7 @@ export class GovernanceService {
     };
     await this.store.updateKey(updated);
     await this.changed({ kind: 'key', id });
+    await this.audited(actor, 'key.updated', id, key.team_id, definedOnly(input));
     return keyView(updated);
   }
 
@@ -107,6 +117,7 @@ export class GovernanceService {
     const revoked: KeyRecord = { ...key, state: 'revoked', previous_hash: null, previous_expires_at: null, updated_at: Date.now() };
     await this.store.updateKey(revoked);
     await this.changed({ kind: 'key', id });
+    await this.audited(actor, 'key.revoked', id, key.team_id, { state: 'revoked' });
     return keyView(revoked);
   }
 
@@ -126,6 +137,8 @@ export class GovernanceService {
     };
     await this.store.updateKey(rotated);
     await this.changed({ kind: 'key', id });
+    // The new secret and both hashes stay out of the log; the grace period says what changed.
+    await this.audited(actor, 'key.rotated', id, key.team_id, { grace_ms: graceMs });
     return { key: secret, record: keyView(rotated) };
   }
 
@@ -142,12 +155,14 @@ export class GovernanceService {
       budget: input.budget ?? null,
       budget_period: input.budget_period ?? 'month',
       metadata: input.metadata ?? {},
+      data_policy: input.data_policy ?? null,
       state: 'active',
       created_at: now,
       updated_at: now,
     };
     await this.store.insertTeam(team);
     await this.changed({ kind: 'team', id: team.id });
+    await this.audited(actor, 'team.created', team.id, team.id, input);
     return team;
   }
 
@@ -177,12 +192,14 @@ export class GovernanceService {
         budget: input.budget,
         budget_period: input.budget_period,
         metadata: input.metadata,
+        data_policy: input.data_policy,
         state: input.state,
       }),
       updated_at: Date.now(),
     };
     await this.store.updateTeam(updated);
     await this.changed({ kind: 'team', id });
+    await this.audited(actor, 'team.updated', id, id, definedOnly(input));
     return updated;
   }
 
@@ -190,12 +207,90 @@ export class GovernanceService {
     this.requireMaster(actor);
     if (!(await this.store.deleteTeam(id))) throw new GatewayError('not_found', { message: `No team "${id}".` });
     await this.changed({ kind: 'team', id });
+    await this.audited(actor, 'team.deleted', id, id, {});
     // Its keys now have no team: refresh them everywhere.
     for (const key of await this.store.listKeys()) if (key.team_id === null) await this.changed({ kind: 'key', id: key.id });
   }
 
   async usage(actor: Identity, query: Omit<UsageQuery, 'teamId'>): Promise<UsageRow[]> {
     return this.store.usage({ ...query, teamId: this.scopeOf(actor) });
+  }
+
+  /** A page of the request log; an admin key sees its team's requests only. */
+  async searchRequests(actor: Identity, query: RequestLogQuery): Promise<RequestLogPage> {
+    const scope = this.scopeOf(actor);
+    if (scope === null) return this.store.searchRequests(query);
+    if (query.teamId !== null && query.teamId !== scope) {
+      throw new GatewayError('forbidden', { message: 'An admin key sees only the requests of its own team.', param: 'team' });
+    }
+    return this.store.searchRequests({ ...query, teamId: scope });
+  }
+
+  /** One request of the log; another team's is as unknown to an admin key as a missing one. */
+  async getRequest(actor: Identity, id: string): Promise<RequestRow> {
+    const scope = this.scopeOf(actor);
+    const row = await this.store.getRequest(id);
+    if (row === null || (scope !== null && row.team_id !== scope)) throw new GatewayError('not_found', { message: `No request "${id}".` });
+    return row;
+  }
+
+  /**
+   * The dashboard's time series over [from, to) in buckets, with the spend of today and of this
+   * month (UTC) beside it. An admin key sees its team's requests only.
+   */
+  async stats(
+    actor: Identity,
+    range: { from: number; to: number; bucketMs: number },
+    now = Date.now(),
+  ): Promise<{ buckets: StatsBucket[]; spendTodayNanos: number; spendMonthNanos: number }> {
+    const teamId = this.scopeOf(actor);
+    const db = this.sqlStore().db;
+    const [buckets, spend] = await Promise.all([
+      queryStatsBuckets(db, { ...range, teamId }),
+      querySpend(db, teamId, periodStart('month', now), periodStart('day', now)),
+    ]);
+    return { buckets, spendTodayNanos: spend.dayNanos, spendMonthNanos: spend.sinceNanos };
+  }
+
+  /** Every budget-carrying scope the actor may see (keys not revoked, teams), with its current period's spend. */
+  async budgets(actor: Identity, now = Date.now()): Promise<BudgetView[]> {
+    const scope = this.scopeOf(actor);
+    const db = this.sqlStore().db;
+    const keys = (await this.store.listKeys()).filter((key) => key.state !== 'revoked' && (scope === null || key.team_id === scope));
+    const teams = (await this.store.listTeams()).filter((team) => scope === null || team.id === scope);
+    const spendCache = new Map<string, Promise<Map<string, number>>>();
+    const spendIn = (kind: 'key' | 'team', period: BudgetPeriod): Promise<Map<string, number>> => {
+      const cacheKey = `${kind}:${period}`;
+      let pending = spendCache.get(cacheKey);
+      if (pending === undefined) spendCache.set(cacheKey, (pending = querySpendBy(db, kind, periodStart(period, now), scope)));
+      return pending;
+    };
+    const views: BudgetView[] = [];
+    for (const team of teams) {
+      const spent = (await spendIn('team', team.budget_period)).get(team.id) ?? 0;
+      views.push({ scope: 'team', id: team.id, name: team.name, budget: team.budget, budget_period: team.budget_period, spent_nanos: spent, period_start: periodStart(team.budget_period, now) });
+    }
+    for (const key of keys) {
+      const spent = (await spendIn('key', key.budget_period)).get(key.id) ?? 0;
+      views.push({ scope: 'key', id: key.id, name: key.name, budget: key.budget, budget_period: key.budget_period, spent_nanos: spent, period_start: periodStart(key.budget_period, now) });
+    }
+    return views;
+  }
+
+  /** Requests per alias and deployment since `since`, fleet-wide (the routing's traffic split); any admin may read it. */
+  async traffic(actor: Identity, since: number): Promise<Map<string, Map<string, number>>> {
+    this.scopeOf(actor);
+    return queryTraffic(this.sqlStore().db, since);
+  }
+
+  /** null: everything (master); a team id: only that team (admin key); others are refused. */
+  teamScope(actor: Identity): string | null {
+    return this.scopeOf(actor);
+  }
+
+  private sqlStore(): SqlGovernanceStore {
+    if (this.store instanceof SqlGovernanceStore) return this.store;
+    throw new GatewayError('route_not_found', { message: 'This report needs the SQL store.' });
   }
 
   /** null: everything (master); a team id: only that team (admin key). */
@@ -227,10 +322,25 @@ export class GovernanceService {
     }
   }
 
+  private async audited(actor: Identity, kind: AdminAction['kind'], subject: string, teamId: string | null, changes: object): Promise<void> {
+    await this.audit?.recordAdmin({ kind, actor, subject, teamId, changes: changes as Record<string, unknown> });
+  }
+
   private async changed(event: ChangeEvent): Promise<void> {
     await this.directory.apply(event);
     await this.notifier.publish(event);
   }
+}
+
+/** A key's or team's budget beside its spend in the current period (money in nano-USD, times epoch ms). */
+export interface BudgetView {
+  readonly scope: 'key' | 'team';
+  readonly id: string;
+  readonly name: string | null;
+  readonly budget: number | null;
+  readonly budget_period: BudgetPeriod;
+  readonly spent_nanos: number;
+  readonly period_start: number;
 }
 
 /** The fields of `patch` that were given (undefined means "leave as it is"; null means "clear"). */

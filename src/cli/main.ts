@@ -13,6 +13,9 @@ Usage:
   stellwerk start [--config FILE] [--port N] [--host H] [--watch] [--insecure]
   stellwerk check --config FILE
   stellwerk keys|teams|usage …     (see "stellwerk keys --help")
+  stellwerk fleet [--url URL] [--key KEY] [--json]
+  stellwerk sim serve|plan|profiles  (see "stellwerk sim --help")
+  stellwerk report --month YYYY-MM [--format csv|json|md]   (see "stellwerk report --help")
   stellwerk --help | --version
 
 Commands:
@@ -22,6 +25,9 @@ Commands:
   keys     Create, list, revoke and rotate virtual keys.
   teams    Create, list and delete teams.
   usage    Requests, tokens and spend by key, team, model or day.
+  fleet    Self-hosted inference servers: queue, KV cache, adapters, share of traffic.
+  sim      Simulated inference servers (vLLM stand-ins) and capacity planning.
+  report   Monthly report per team and model: cost, energy, CO₂e, energy-strategy savings.
 
 Options:
   -c, --config FILE   Config file (YAML). Env: STELLWERK_CONFIG
@@ -46,6 +52,9 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Pro
   keys: async () => (args) => runAdmin('keys', args),
   teams: async () => (args) => runAdmin('teams', args),
   usage: async () => (args) => runAdmin('usage', args),
+  fleet: async () => (await import('./fleet.js')).runFleet,
+  sim: async () => (await import('./sim.js')).runSim,
+  report: async () => (await import('./report.js')).runReport,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -37,6 +37,12 @@ export const healthCheckSchema = z.strictObject({
   timeout_ms: z.number().int().positive().default(2_000),
 });
 
+/** Where a deployment runs: a cloud service, or an inference server of one's own whose metrics the fleet reads. */
+export const DEPLOYMENT_KINDS = ['cloud', 'self-hosted'] as const;
+
+/** Inference server software of a self-hosted deployment; `auto` detects it from the metric names. */
+export const ENGINE_NAMES = ['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'auto'] as const;
+
 export const deploymentBaseShape = {
   /** Shown in `x-stellwerk-deployment`, logs and metrics; defaults to `<alias>/<index>`. */
   name: z
@@ -58,6 +64,16 @@ export const deploymentBaseShape = {
   tpm: z.number().int().positive().optional(),
   price: priceSchema.optional(),
   health_check: healthCheckSchema.optional(),
+  /** `self-hosted` (openai-compatible only): the fleet strategies read its server's metrics (docs/fleet.md). */
+  kind: z.enum(DEPLOYMENT_KINDS).optional(),
+  /** Self-hosted: the server software, for its metric names; `auto` by default. */
+  engine: z.enum(ENGINE_NAMES).optional(),
+  /** Self-hosted: its Prometheus metrics; default `<base_url without /v1>/metrics`. */
+  metrics_url: z
+    .string()
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+    .optional(),
   /** Hour cost, hardware, PUE and grid for cost, energy and carbon accounting (docs/energy.md). */
   ...accountingShape,
 };

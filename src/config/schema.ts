@@ -16,7 +16,21 @@ export type DeploymentConfig = { [K in ProviderName]: z.infer<(typeof PROVIDERS)
 
 const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 
-export const STRATEGIES = ['weighted', 'round-robin', 'least-busy', 'latency', 'cost', 'priority', 'energy'] as const;
+export const STRATEGIES = [
+  'weighted',
+  'round-robin',
+  'least-busy',
+  'latency',
+  'cost',
+  'priority',
+  'energy',
+  // Self-hosted fleets, from the servers' own metrics (docs/fleet.md).
+  'least-queue',
+  'kv-aware',
+  'prefix-affinity',
+  'lora-affinity',
+  'fleet',
+] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 const RETRYABLE = ['connect', 'reset', 'timeout', 408, 429, 500, 502, 503, 504] as const;
@@ -60,6 +74,41 @@ export type RetryConfig = z.infer<typeof retrySchema>;
 export type BreakerConfig = z.infer<typeof breakerSchema>;
 export type ResilienceConfig = z.infer<typeof resilienceSchema>;
 
+const fleetWeightsSchema = z
+  .strictObject({
+    queue: z.number().min(0).default(1),
+    kv: z.number().min(0).default(1),
+    prefix: z.number().min(0).default(1),
+    lora: z.number().min(0).default(1),
+  })
+  .prefault({});
+
+/** Scraping of self-hosted servers' metrics (docs/fleet.md); an alias may override the timing for its servers. */
+const fleetTimingShape = {
+  /** How often each server's metrics are read. */
+  scrape_interval_ms: z.number().int().min(50).max(60_000),
+  /** A reading older than this is not used for routing (the gateway's in-flight counts are). */
+  stale_after_ms: z.number().int().min(100).max(600_000),
+};
+
+const fleetSchema = z
+  .strictObject({
+    scrape_interval_ms: fleetTimingShape.scrape_interval_ms.default(250),
+    stale_after_ms: fleetTimingShape.stale_after_ms.default(2_000),
+    /** Each scrape's timeout; default 80% of the interval (always shorter than it). */
+    scrape_timeout_ms: z.number().int().min(10).optional(),
+    /** Prompt characters per block for prefix affinity, and the most blocks hashed per request. */
+    prefix_block_chars: z.number().int().min(16).max(65_536).default(256),
+    prefix_max_blocks: z.number().int().min(1).max(100_000).default(512),
+    /** Prompt blocks remembered per server. */
+    prefix_cache_blocks: z.number().int().min(16).max(10_000_000).default(16_384),
+    /** The window over which GET /admin/fleet counts each server's share of traffic. */
+    share_window_ms: z.number().int().min(1_000).default(60_000),
+  })
+  .prefault({});
+
+export type FleetConfig = z.infer<typeof fleetSchema>;
+
 const routingSchema = z
   .strictObject({
     strategy: z.enum(STRATEGIES).default('weighted'),
@@ -69,6 +118,13 @@ const routingSchema = z
     minimize: z.enum(['energy', 'carbon']).default('energy'),
     /** `energy`: only deployments whose expected time to first token is within this bound (when any is). */
     max_ttft_ms: z.number().int().positive().optional(),
+    /** `fleet` and `kv-aware`: how much each signal counts (docs/fleet.md). */
+    weights: fleetWeightsSchema,
+    /**
+     * `prefix-affinity` and `fleet`: a server takes a request only while its load stays within
+     * (1 + imbalance) × the mean, so a hot prefix spills over instead of piling up.
+     */
+    imbalance: z.number().min(0).max(10).default(0.5),
   })
   .prefault({});
 
@@ -85,6 +141,8 @@ const modelSchema = z.strictObject({
   context_window_fallbacks: z.array(z.string()).default([]),
   /** What the PII guard does with personal data sent to this alias (docs/privacy.md). */
   privacy: privacySchema.optional(),
+  /** Scrape timing for this alias's self-hosted servers (the global `fleet` otherwise). */
+  fleet: z.strictObject({ scrape_interval_ms: fleetTimingShape.scrape_interval_ms.optional(), stale_after_ms: fleetTimingShape.stale_after_ms.optional() }).optional(),
 });
 
 const serverSchema = z
@@ -146,19 +204,84 @@ const governanceSchema = z
 
 export type GovernanceConfig = z.infer<typeof governanceSchema>;
 
+/** The audit log (docs/audit.md): a hash chain of admin actions and request metadata, with signed checkpoints. */
+const auditSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Signs checkpoints (HMAC-SHA256); keep it apart from the database. Empty: checkpoints are unsigned. */
+    hmac_secret: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
+    /** A checkpoint after this many entries… */
+    checkpoint_every: z.number().int().min(1).default(1000),
+    /** …or after this long, when there are new entries. */
+    checkpoint_interval_ms: z.number().int().min(1000).default(60_000),
+  })
+  .prefault({});
+
+export type AuditConfig = z.infer<typeof auditSchema>;
+
+/** The web dashboard at /ui (docs/dashboard.md). */
+const uiSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /**
+     * Signs the dashboard's session cookies (HMAC-SHA256); every replica needs the same one.
+     * Empty: derived from governance.key_pepper (or the local pepper file).
+     */
+    session_secret: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .refine((value) => value === undefined || value.length >= 32, 'must be at least 32 characters'),
+    /** How long a dashboard sign-in lasts. */
+    session_ttl_ms: z.number().int().min(60_000).default(8 * 3600 * 1000),
+    /** Where the built dashboard is; empty: dist/ui of the installed package. */
+    dist_dir: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value)),
+  })
+  .prefault({});
+
+export type UiConfig = z.infer<typeof uiSchema>;
+
 const loggingSchema = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .prefault({});
 
+/**
+ * OpenTelemetry traces (docs/observability.md). Off unless an endpoint is set here or in
+ * OTEL_EXPORTER_OTLP_ENDPOINT; when off, the SDK is not even loaded.
+ */
+const telemetrySchema = z
+  .strictObject({
+    /** OTLP/HTTP base URL of the collector (`/v1/traces` is appended unless the path ends with it). */
+    otlp_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** `service.name` of the spans; default OTEL_SERVICE_NAME, else `stellwerk`. */
+    service_name: z.string().min(1).optional(),
+    /** Share of new traces recorded (a client's sampled flag is followed). */
+    sample_ratio: z.number().min(0).max(1).default(1),
+  })
+  .prefault({});
+
+export type TelemetryConfig = z.infer<typeof telemetrySchema>;
+
 export const configSchema = z
   .strictObject({
     server: serverSchema,
     auth: authSchema,
     logging: loggingSchema,
+    telemetry: telemetrySchema,
     resilience: resilienceSchema,
     governance: governanceSchema,
+    audit: auditSchema,
+    ui: uiSchema,
+    fleet: fleetSchema,
     models: z.array(modelSchema).min(1, 'list at least one model'),
   })
   .superRefine((config, ctx) => {
@@ -185,12 +308,25 @@ export const configSchema = z
         if (other !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['models', modelIndex, 'deployments', index, 'name'], message: `duplicate deployment name "${name}" (also ${other})` });
         } else deployments.set(name, path);
+        checkFleetFields(deployment, ['models', modelIndex, 'deployments', index], ctx);
       });
     });
   });
 
 export type Config = z.infer<typeof configSchema>;
 export type ModelConfig = Config['models'][number];
+
+/** Self-hosted is for servers of one's own (openai-compatible); engine and metrics_url only mean something there. */
+function checkFleetFields(deployment: DeploymentConfig, path: (string | number)[], ctx: z.RefinementCtx): void {
+  if (deployment.kind === 'self-hosted' && deployment.provider !== 'openai-compatible') {
+    ctx.addIssue({ code: 'custom', path: [...path, 'kind'], message: `provider ${deployment.provider} is a cloud service; only openai-compatible deployments may be self-hosted` });
+  }
+  for (const field of ['engine', 'metrics_url'] as const) {
+    if (deployment[field] !== undefined && deployment.kind !== 'self-hosted') {
+      ctx.addIssue({ code: 'custom', path: [...path, field], message: `${field} needs kind: self-hosted` });
+    }
+  }
+}
 
 /** A deployment's name: its own `name`, else `<alias>/<index>`. */
 export function deploymentName(alias: string, index: number, deployment: { name?: string | undefined }): string {

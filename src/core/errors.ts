@@ -57,6 +57,12 @@ export const ERROR_CODES = {
     level: 'info',
     message: 'The API key may not do this.',
   },
+  csrf_failed: {
+    status: 403,
+    type: 'permission_error',
+    level: 'info',
+    message: 'A change made with the dashboard session cookie needs the header x-csrf-token of that session.',
+  },
   not_found: {
     status: 404,
     type: 'invalid_request_error',

@@ -5,8 +5,9 @@ import type { KeyRecord, TeamRecord } from './types.js';
 
 /**
  * The data policy of a key and its team (`data_policy`, stored as given): `privacy` for the PII
- * guard and `residency` for routing. Teams carry no data_policy column yet; a team's policy is its
- * `data_policy` field when present, else `metadata.data_policy`.
+ * guard, `residency` for routing and `log_bodies` for the body log (src/audit/body-log.ts). A
+ * team's policy is its `data_policy` column; teams written before that column existed kept it
+ * in `metadata.data_policy`, which is still read when the column is empty.
  */
 
 type PolicyRecord = Readonly<Record<string, unknown>>;
@@ -17,7 +18,7 @@ function keyPolicy(key: KeyRecord): PolicyRecord | null {
 
 function teamPolicy(team: TeamRecord | null): PolicyRecord | null {
   if (team === null) return null;
-  const own = (team as unknown as { data_policy?: unknown }).data_policy ?? team.metadata.data_policy;
+  const own = team.data_policy ?? team.metadata.data_policy;
   return own !== null && typeof own === 'object' ? (own as PolicyRecord) : null;
 }
 
@@ -67,4 +68,15 @@ export function residencyOf(identity: Identity): Residency | null {
   if (identity.kind !== 'key') return null;
   const lists = [residencyList(identity.key.data_policy), residencyList(teamPolicy(identity.team))].filter((list) => list !== null);
   return lists.length === 0 ? null : new Residency(lists);
+}
+
+/**
+ * Whether the request's prompt and completion are kept (redacted): the key's `log_bodies` when it
+ * sets one, else the team's; off unless one says exactly `true`.
+ */
+export function logBodiesFor(identity: Identity): boolean {
+  if (identity.kind !== 'key') return false;
+  const own = identity.key.data_policy?.log_bodies;
+  if (own !== undefined && own !== null) return own === true;
+  return teamPolicy(identity.team)?.log_bodies === true;
 }

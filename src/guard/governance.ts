@@ -11,13 +11,16 @@ import { RequestWriter } from '../store/request-writer.js';
 import { SqliteWorkerSink } from '../store/sqlite-writer.js';
 import { createNotifier } from '../store/notifiers.js';
 import { startRetention, type RetentionHandle } from '../store/retention.js';
-import type { ChangeEvent, ChangeNotifier, GovernanceStore } from '../store/types.js';
+import type { AttemptRecord, ChangeEvent, ChangeNotifier, GovernanceStore, RequestRow } from '../store/types.js';
 import { KeyDirectory, KeyHasher } from './keys.js';
 import { createLimitBackend, periodStart } from './limits/index.js';
 import type { LimitBackend } from './limits/types.js';
 import { scopesOf } from './stages.js';
 import { toNanos } from './types.js';
 import { settleAccounting } from '../accounting/request.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { AuditStore } from '../audit/audit-store.js';
+import { BodyLog, completionOf } from '../audit/body-log.js';
 
 /** The endpoints whose requests are model calls: they are what the request log and spend hold. */
 const MODEL_CALLS = new Set(['chat', 'completions', 'embeddings', 'messages']);
@@ -43,6 +46,10 @@ export class Governance {
     readonly service: GovernanceService,
     private readonly logger: Logger,
     private readonly sqliteSink: SqliteWorkerSink | null,
+    /** The hash-chained audit log (docs/audit.md); null when `audit.enabled` is false. */
+    readonly audit: AuditLog | null,
+    /** Redacted prompts and completions under a `log_bodies` data policy. */
+    readonly bodies: BodyLog,
   ) {}
 
   static async open(config: Config, logger: Logger, metrics: GatewayMetrics): Promise<Governance> {
@@ -65,8 +72,11 @@ export class Governance {
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
-    const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms);
-    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink);
+    const onAuditError = (error: unknown, what: string) => logger.warn({ reason: (error as Error).message }, what);
+    const audit = config.audit.enabled ? new AuditLog(new AuditStore(store.db, store.kind), config.audit, { onError: onAuditError }) : null;
+    const bodies = new BodyLog(store.db, { onError: (error) => onAuditError(error, 'request body log write failed; retrying') });
+    const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms, audit);
+    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink, audit, bodies);
     notifier.subscribe((event: ChangeEvent) => {
       directory.apply(event).catch((error: Error) => logger.warn({ reason: error.message }, 'could not apply a key change'));
     });
@@ -100,7 +110,7 @@ export class Governance {
       });
     }
     const identity = ctx.identity;
-    this.writer.enqueue({
+    const row: RequestRow = {
       id: randomUUID(),
       ts: Date.now() - Math.round(ctx.elapsedMs()),
       key_id: identity.kind === 'key' ? identity.key.id : null,
@@ -119,13 +129,22 @@ export class Governance {
       energy_wh: figures?.energyWh ?? null,
       co2e_ug: figures === null || figures.co2eG === null ? null : Math.round(figures.co2eG * 1e6),
       usage_estimated: figures?.estimated ?? false,
-    });
+      attempts: attemptRecords(ctx),
+      region: ctx.deployment?.traits.region ?? null,
+      pii_types: ctx.pii === null ? null : ctx.pii.counts,
+    };
+    this.writer.enqueue(row);
+    this.audit?.recordRequest(row, ctx.id);
+    if (ctx.bodyCapture !== null) {
+      this.bodies.enqueue({ requestId: row.id, ts: row.ts, teamId: row.team_id, prompt: ctx.body, completion: completionOf(ctx) });
+    }
   }
 
   async close(flushTimeoutMs = 10_000): Promise<void> {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.retention?.stop();
     await this.writer.close(flushTimeoutMs);
+    await Promise.all([this.audit?.close(flushTimeoutMs), this.bodies.close(flushTimeoutMs)]);
     await this.sqliteSink?.close();
     await Promise.allSettled([this.notifier.close(), this.limits.close()]);
     await this.store.close();
@@ -156,6 +175,19 @@ export class Governance {
       });
     }
   }
+}
+
+/** The attempts for the request log: the first ones only, so that a row stays small. */
+const MAX_LOGGED_ATTEMPTS = 16;
+
+function attemptRecords(ctx: RequestContext): AttemptRecord[] | null {
+  const log = ctx.attemptLog;
+  if (log.length === 0) return null;
+  const records: AttemptRecord[] = [];
+  for (const attempt of log.length > MAX_LOGGED_ATTEMPTS ? log.slice(0, MAX_LOGGED_ATTEMPTS) : log) {
+    records.push({ deployment: attempt.deployment, status: attempt.status, error_code: attempt.outcome === 'ok' ? null : attempt.outcome, latency_ms: Math.round(attempt.ms) });
+  }
+  return records;
 }
 
 /**

@@ -78,6 +78,11 @@ export class KeyDirectory {
     return this.keys.size;
   }
 
+  /** A key by id (its record as this replica knows it now), for checks beyond a presented secret. */
+  key(id: string): KeyRecord | null {
+    return this.keys.get(id) ?? null;
+  }
+
   team(id: string | null): TeamRecord | null {
     return id === null ? null : (this.teams.get(id) ?? null);
   }

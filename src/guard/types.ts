@@ -30,6 +30,8 @@ export interface TeamRecord extends Limits {
   /** Aliases the team's keys may use; null: all. */
   readonly models: readonly string[] | null;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** The team's data policy (privacy, residency, log_bodies), stored as given; see guard/data-policy.ts. */
+  readonly data_policy?: Readonly<Record<string, unknown>> | null;
   readonly state: 'active' | 'blocked';
   /** Epoch milliseconds. */
   readonly created_at: number;

@@ -2,7 +2,7 @@ import type { ChatField, FieldHandling } from '../core/types.js';
 import type { Price, Timeouts } from '../config/deployment-base.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { DeploymentState } from './deployment-state.js';
-import type { AccountingProfile } from '../accounting/profile.js';
+import type { AccountingProfile, EnergyProfile, FittedEnergy } from '../accounting/profile.js';
 
 /** How a deployment is described in config, beyond its provider's own fields. */
 export interface DeploymentTraits {
@@ -25,6 +25,8 @@ export class Deployment {
   /** Chat fields this deployment refuses (400 when present) or drops (named in a response header). */
   readonly rejectedChatFields: readonly ChatField[];
   readonly ignoredChatFields: readonly ChatField[];
+  /** Set by the telemetry poller when the deployment declares `telemetry`; its profile wins while there is a fit. */
+  telemetry: FittedEnergy | null = null;
 
   constructor(
     readonly name: string,
@@ -68,10 +70,15 @@ export class Deployment {
     return (promptTokens * price.input_per_1m + outputTokens * price.output_per_1m) / 1_000_000;
   }
 
+  /** The energy model in force: the telemetry fit when there is one, else the configured (parametric or cloud) one. */
+  energyProfile(): EnergyProfile | null {
+    return this.telemetry?.profile ?? this.traits.accounting?.energy ?? null;
+  }
+
   /** Expected facility Wh (or gCO₂e) of a request of this size here; null without an energy profile. */
   expectedEnergy(promptTokens: number, outputTokens: number, minimize: 'energy' | 'carbon'): number | null {
-    const energy = this.traits.accounting?.energy;
-    if (energy === undefined || energy === null) return null;
+    const energy = this.energyProfile();
+    if (energy === null) return null;
     const wh = ((energy.inputJ * promptTokens + energy.outputJ * outputTokens) * energy.pue) / 3600;
     return minimize === 'carbon' ? (wh / 1000) * energy.gPerKWh : wh;
   }

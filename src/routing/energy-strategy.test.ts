@@ -48,3 +48,16 @@ test('energy: a deployment without an energy profile still serves when it is the
   const model = RouteTable.build(parseConfig(yaml, 'test', {})).get('m')!;
   assert.equal(model.pickDeployment(placement(Date.now()))?.name, 'plain');
 });
+
+test('energy: a deployment with a telemetry fit is ranked by its fitted J per token, not its parametric model', () => {
+  const model = alias('{ strategy: energy }');
+  const [fr, pl] = [model.deployments.find((d) => d.name === 'fr')!, model.deployments.find((d) => d.name === 'pl')!];
+  // Same hardware and PUE: a tie broken at random. PL's GPUs measure at half the parametric figures.
+  const parametric = pl.energyProfile()!;
+  pl.telemetry = { profile: { ...parametric, inputJ: parametric.inputJ / 2, outputJ: parametric.outputJ / 2, method: 'telemetry' } };
+  for (let i = 0; i < 50; i++) assert.equal(model.pickDeployment(placement(Date.now()))?.name, 'pl');
+  assert.equal(pl.expectedEnergy(500, 200, 'energy')! * 2, fr.expectedEnergy(500, 200, 'energy'));
+  // Without a fit (no profile in the cell) the parametric model is back.
+  pl.telemetry = { profile: null };
+  assert.equal(pl.expectedEnergy(500, 200, 'energy'), fr.expectedEnergy(500, 200, 'energy'));
+});

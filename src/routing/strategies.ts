@@ -1,5 +1,7 @@
 import type { StrategyName } from '../config/schema.js';
 import type { Deployment } from './deployment.js';
+import type { RequestFleet } from '../fleet/placement.js';
+import { FLEET_STRATEGIES } from './fleet-strategies.js';
 
 /** What a strategy knows of the request it places. */
 export interface Placement {
@@ -8,6 +10,8 @@ export interface Placement {
   readonly outputTokens: number;
   /** Whether a deployment may take this request (available, not tried yet, matches any pin). */
   usable(deployment: Deployment): boolean;
+  /** For the fleet strategies only: servers' metrics and the prompt's prefix hashes, built on first use. */
+  readonly fleet?: RequestFleet;
 }
 
 /** An alias's routing settings that a strategy reads (`energy`: what to minimise, the TTFT bound). */
@@ -118,4 +122,7 @@ export const STRATEGY_PICKERS: Readonly<Record<StrategyName, Strategy>> = {
       return deployment.expectedEnergy(placement.promptTokens, placement.outputTokens, options.minimize) ?? Number.MAX_VALUE;
     });
   },
+
+  /** Self-hosted fleets: least-queue, kv-aware, prefix-affinity, lora-affinity, fleet (fleet-strategies.ts). */
+  ...FLEET_STRATEGIES,
 };

@@ -3,6 +3,7 @@ import type { Deployment } from '../routing/deployment.js';
 import type { AttemptTicket } from '../routing/deployment-state.js';
 import type { UpstreamCall } from '../providers/types.js';
 import type { RequestContext } from './request-context.js';
+import type { AttemptTrace } from '../telemetry/tracing.js';
 
 const FORWARDED = ['traceparent', 'tracestate'] as const;
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -17,6 +18,8 @@ export class Attempt {
   private readonly controller = new AbortController();
   private readonly ticket: AttemptTicket;
   private readonly timer: NodeJS.Timeout;
+  /** This attempt's span (tracing on), whose trace context travels upstream instead of the client's. */
+  private readonly trace: AttemptTrace | null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -32,7 +35,8 @@ export class Attempt {
     this.timer = setTimeout(() => {
       this.controller.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${timeoutMs} ms in total.`, transport: 'timeout' }));
     }, timeoutMs);
-    this.call = { signal, requestId: ctx.id, forwardHeaders: forwardHeaders(ctx) };
+    this.trace = ctx.trace === null ? null : ctx.trace.startAttempt(ctx, deployment, ctx.attempts);
+    this.call = { signal, requestId: ctx.id, forwardHeaders: this.trace === null ? forwardHeaders(ctx) : this.trace.headers };
   }
 
   get finished(): boolean {
@@ -49,7 +53,9 @@ export class Attempt {
     clearTimeout(this.timer);
     this.ctx.whenClientGone(null);
     this.deployment.state.end(this.ticket, error, now, this.ctx.usage?.completion_tokens ?? 0);
-    this.ctx.attemptLog.push({ deployment: this.deployment.name, outcome: error === null ? 'ok' : error.code, ms: now - this.ticket.startedAt });
+    this.trace?.end(error, this.ctx);
+    const status = error === null ? 200 : error.upstreamStatus;
+    this.ctx.attemptLog.push({ deployment: this.deployment.name, outcome: error === null ? 'ok' : error.code, status, ms: now - this.ticket.startedAt });
   }
 }
 

@@ -11,6 +11,8 @@ import { Attempt } from './attempt.js';
 import type { Stage } from './lifecycle.js';
 import type { RequestContext, UpstreamResult } from './request-context.js';
 import { estimatePromptTokens, requestedOutputTokens } from '../core/request-size.js';
+import { fleetSnapshotOf } from '../fleet/fleet.js';
+import { RequestFleet } from '../fleet/placement.js';
 
 /** Output tokens assumed for routing estimates when the request sets no limit. */
 const DEFAULT_OUTPUT_TOKENS = 256;
@@ -42,6 +44,7 @@ class UpstreamRouting implements Placement {
   private chain: readonly string[];
   private chainIndex = 0;
   private usedContextFallback = false;
+  private fleetView: RequestFleet | undefined = undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -56,6 +59,11 @@ class UpstreamRouting implements Placement {
     this.pinnedRegion = pinning ? headerValue(ctx, 'x-stellwerk-region') : null;
     this.chain = this.pinnedDeployment === null ? requested.fallbacks : [];
     this.residency = residencyOf(ctx.identity);
+  }
+
+  /** Built only when a fleet strategy asks: other strategies pay nothing for it. */
+  get fleet(): RequestFleet {
+    return (this.fleetView ??= new RequestFleet(fleetSnapshotOf(this.ctx.runtime.routes), this.ctx.body));
   }
 
   usable(deployment: Deployment): boolean {

@@ -10,6 +10,8 @@ import { callUpstream } from './call-upstream.js';
 import { authorizeModel, identify, reserveLimits } from '../guard/stages.js';
 import { dispatchAdmin, serveAdminOpenApi } from '../admin/router.js';
 import { guardPrivacy, restorePrivacy } from '../guard/pii/stages.js';
+import { captureBodies } from '../audit/body-log.js';
+import { identifyAdminCaller, serveUi } from '../ui-server/index.js';
 import {
   listModels,
   parseBody,
@@ -44,6 +46,7 @@ export function modelCallStages(operation: Operation, respondStage: Stage = resp
     guardPrivacy,
     callUpstream(operation),
     restorePrivacy,
+    captureBodies,
     respondStage,
   ];
 }
@@ -66,6 +69,18 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map([
 export const MODEL_ROUTE: ApiRoute = { method: 'GET', name: 'models', stages: [identify, retrieveModel], errorBody: openAiErrorBody };
 export const MODEL_ROUTE_PREFIX = '/v1/models/';
 
-/** Everything under /admin/: keys, teams, usage, and the OpenAPI description. */
-export const ADMIN_ROUTE: ApiRoute = { method: '*', name: 'admin', stages: [identify, dispatchAdmin], errorBody: openAiErrorBody };
+/** Everything under /admin/: keys, teams, usage, and the OpenAPI description. The dashboard's session cookie works here too. */
+export const ADMIN_ROUTE: ApiRoute = { method: '*', name: 'admin', stages: [identifyAdminCaller, dispatchAdmin], errorBody: openAiErrorBody };
 export const ADMIN_ROUTE_PREFIX = '/admin/';
+
+/** The web dashboard: /ui, its files under /ui/, and its sign-in at /ui/session (src/ui-server). */
+export const UI_ROUTE: ApiRoute = { method: '*', name: 'ui', stages: [serveUi], errorBody: openAiErrorBody };
+export const UI_ROUTE_PREFIX = '/ui/';
+
+/** The route of a path that no exact entry of API_ROUTES names: the prefix routes. */
+export function prefixRoute(path: string): ApiRoute | undefined {
+  if (path.startsWith(MODEL_ROUTE_PREFIX)) return MODEL_ROUTE;
+  if (path.startsWith(ADMIN_ROUTE_PREFIX)) return ADMIN_ROUTE;
+  if (path === '/ui' || path.startsWith(UI_ROUTE_PREFIX)) return UI_ROUTE;
+  return undefined;
+}

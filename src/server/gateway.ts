@@ -5,15 +5,19 @@ import type { Config } from '../config/schema.js';
 import { openAiErrorBody } from '../protocols/openai/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import { openTracing, type Tracing } from '../telemetry/tracing.js';
 import { accountRequest } from './account.js';
-import { ADMIN_ROUTE, ADMIN_ROUTE_PREFIX, API_ROUTES, MODEL_ROUTE, MODEL_ROUTE_PREFIX, type ApiRoute } from './endpoints.js';
+import { ADMIN_ROUTE, API_ROUTES, MODEL_ROUTE, UI_ROUTE, prefixRoute, type ApiRoute } from './endpoints.js';
 import { Governance } from '../guard/governance.js';
+import { configChanges } from '../audit/config-changes.js';
 import { runLifecycle, type Lifecycle, type Stage } from './lifecycle.js';
 import { RequestContext } from './request-context.js';
 import { sendErrorWith } from './respond.js';
 import { Runtime } from './runtime.js';
 import { DeploymentStates } from '../routing/deployment-state.js';
 import { HealthChecker } from '../routing/health-checker.js';
+import { Fleet } from '../fleet/fleet.js';
+import { TelemetryPoller } from '../accounting/telemetry-scraper.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -30,7 +34,13 @@ export class Gateway {
   /** What the router learned of each deployment; survives reloads. */
   private readonly states = new DeploymentStates();
   private healthChecker: HealthChecker | null = null;
+  /** Self-hosted servers and the scraper of their metrics; survives reloads. */
+  private fleet: Fleet | null = null;
+  /** Scrapes GPU and token telemetry of deployments that declare it; survives reloads. */
+  private telemetry: TelemetryPoller | null = null;
   private governance: Governance | null = null;
+  /** Spans of requests and attempts, when configured (set at listen; the SDK is loaded only then). */
+  private tracing: Tracing | null = null;
   private readonly server: Server;
   private inFlight = 0;
   private draining = false;
@@ -46,9 +56,10 @@ export class Gateway {
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
     this.finish = (ctx) => {
       accountRequest(ctx, this.metrics, this.logger);
+      ctx.trace?.end(ctx);
       ctx.runtime.governance?.record(ctx);
     };
-    for (const route of [...API_ROUTES.values(), MODEL_ROUTE, ADMIN_ROUTE]) {
+    for (const route of [...API_ROUTES.values(), MODEL_ROUTE, ADMIN_ROUTE, UI_ROUTE]) {
       this.routeLifecycles.set(route, { stages: route.stages, sendError: (ctx) => sendErrorWith(ctx, route.errorBody), finish: this.finish });
     }
   }
@@ -63,6 +74,7 @@ export class Gateway {
       this.governance = await Governance.open(this.current.config, this.logger, this.metrics);
       this.current.governance = this.governance;
     }
+    this.tracing ??= await openTracing(this.current.config.telemetry, this.logger);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -76,9 +88,13 @@ export class Gateway {
   reload(config: Config): void {
     const previous = this.current;
     this.current = this.buildRuntime(config);
+    this.governance?.audit?.recordConfigReload(configChanges(previous.config, config));
     this.metrics.deploymentsSource = () => this.deploymentViews();
     if (config.server.port !== previous.config.server.port || config.server.host !== previous.config.server.host) {
       this.logger.warn('server.host and server.port take effect only at the next start');
+    }
+    if (JSON.stringify(config.telemetry) !== JSON.stringify(previous.config.telemetry)) {
+      this.logger.warn('telemetry settings take effect only at the next start');
     }
     void previous.close();
   }
@@ -100,8 +116,11 @@ export class Gateway {
     if (finished) this.logger.warn({ in_flight: this.inFlight }, 'shutdown timeout reached; closing open requests');
     this.server.closeAllConnections();
     this.healthChecker?.stop();
+    this.fleet?.stop();
+    this.telemetry?.stop();
     await this.current.close();
     await this.governance?.close();
+    await this.tracing?.shutdown();
     this.logger.flush();
   }
 
@@ -111,6 +130,8 @@ export class Gateway {
     this.healthChecker?.stop();
     this.healthChecker = new HealthChecker(runtime.routes.healthChecks, this.logger);
     this.healthChecker.start();
+    (this.fleet ??= new Fleet(this.logger)).sync(config, runtime.routes);
+    (this.telemetry ??= new TelemetryPoller(this.logger)).configure(config, runtime.routes);
     return runtime;
   }
 
@@ -139,11 +160,10 @@ export class Gateway {
       this.serveOperational(path, res);
       return;
     }
-    const route =
-      API_ROUTES.get(path) ??
-      (path.startsWith(MODEL_ROUTE_PREFIX) ? MODEL_ROUTE : path.startsWith(ADMIN_ROUTE_PREFIX) ? ADMIN_ROUTE : undefined);
+    const route = API_ROUTES.get(path) ?? prefixRoute(path);
     const ctx = new RequestContext(req, res, this.current, route?.name ?? 'unknown');
     res.setHeader('x-request-id', ctx.id);
+    if (this.tracing !== null) ctx.trace = this.tracing.startRequest(ctx);
     if (this.draining) res.setHeader('connection', 'close');
     this.inFlight++;
     this.metrics.inFlightSeries(ctx.endpoint).inc();

@@ -12,6 +12,8 @@ import type { Identity } from '../guard/keys.js';
 import type { Reservation } from '../guard/limits/types.js';
 import type { PiiReport } from '../guard/pii/guard.js';
 import type { RequestAccounting } from '../accounting/request.js';
+import type { BodyCapture } from '../audit/body-log.js';
+import type { RequestTrace } from '../telemetry/tracing.js';
 
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
@@ -59,8 +61,8 @@ export class RequestContext {
   attempt: Attempt | null = null;
   /** Attempts made (1 without retries). */
   attempts = 0;
-  /** Each finished attempt: where it went, how it ended, how long it took. */
-  readonly attemptLog: { deployment: string; outcome: string; ms: number }[] = [];
+  /** Each finished attempt: where it went, how it ended ('ok' or the error code), the upstream's status when one came, how long it took. */
+  readonly attemptLog: { deployment: string; outcome: string; status: number | null; ms: number }[] = [];
   /** The fallback alias that answered, when it was not the requested one. */
   fallback: ModelAlias | null = null;
   result: UpstreamResult | null = null;
@@ -72,6 +74,10 @@ export class RequestContext {
   ttftMs: number | null = null;
   /** Cost, energy and CO₂e of the answer, and what a stream said while no usage was known (src/accounting). */
   accounting: RequestAccounting | null = null;
+  /** Set when the data policy keeps this request's bodies (src/audit/body-log.ts). */
+  bodyCapture: BodyCapture | null = null;
+  /** The request's span when tracing is on (src/telemetry/tracing.ts); null costs nothing. */
+  trace: RequestTrace | null = null;
 
   constructor(
     readonly req: IncomingMessage,

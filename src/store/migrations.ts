@@ -104,6 +104,73 @@ export function storeMigrations(dialect: SqlDialectName): Record<string, Migrati
         }
       },
     },
+
+    // The audit log (src/audit, docs/audit.md): a hash-chained, append-only list of entries and
+    // its signed checkpoints; request bodies kept under a `log_bodies` policy; the region and PII
+    // types of each request; a team's own data policy. Only new tables and nullable columns.
+    '0003_audit': {
+      async up(db: Kysely<any>): Promise<void> {
+        const tables = await db.introspection.getTables();
+        const columnsOf = (table: string) => tables.find((item) => item.name === table)?.columns.map((column) => column.name) ?? [];
+        const requests = columnsOf('requests');
+        if (!requests.includes('region')) await db.schema.alterTable('requests').addColumn('region', 'text').execute();
+        if (!requests.includes('pii_types')) await db.schema.alterTable('requests').addColumn('pii_types', json).execute();
+        if (!columnsOf('teams').includes('data_policy')) await db.schema.alterTable('teams').addColumn('data_policy', json).execute();
+
+        // `data` is the canonical JSON text the hash covers, so it is text on both databases.
+        await db.schema
+          .createTable('audit_entries')
+          .ifNotExists()
+          .addColumn('seq', 'bigint', (c) => c.primaryKey())
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('team_id', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_entries_ts').ifNotExists().on('audit_entries').column('ts').execute();
+        await db.schema.createIndex('audit_entries_team_seq').ifNotExists().on('audit_entries').columns(['team_id', 'seq']).execute();
+
+        await db.schema
+          .createTable('audit_checkpoints')
+          .ifNotExists()
+          .addColumn('seq', 'bigint', (c) => c.primaryKey())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('signature', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('request_bodies')
+          .ifNotExists()
+          .addColumn('request_id', 'text', (c) => c.primaryKey())
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('team_id', 'text')
+          .addColumn('prompt', json, (c) => c.notNull())
+          .addColumn('completion', 'text')
+          .execute();
+        await db.schema.createIndex('request_bodies_ts').ifNotExists().on('request_bodies').column('ts').execute();
+      },
+    },
+
+    // The searchable request log (src/store/request-log.ts, docs/observability.md): each
+    // request's attempts, and indexes so that one filter plus a time range, newest first in
+    // (ts, id) order, reads an index range instead of the table. A nullable column and indexes only.
+    '0004_request_log': {
+      async up(db: Kysely<any>): Promise<void> {
+        const requests = (await db.introspection.getTables()).find((table) => table.name === 'requests');
+        if (!requests?.columns.some((column) => column.name === 'attempts')) {
+          await db.schema.alterTable('requests').addColumn('attempts', json).execute();
+        }
+        await db.schema.createIndex('requests_ts_id').ifNotExists().on('requests').columns(['ts', 'id']).execute();
+        await db.schema.createIndex('requests_deployment_ts').ifNotExists().on('requests').columns(['deployment', 'ts']).execute();
+        await db.schema.createIndex('requests_status_ts').ifNotExists().on('requests').columns(['status', 'ts']).execute();
+      },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { BudgetPeriod, KeyRecord, KeyRole, KeyState, TeamRecord } from '../guard/types.js';
 import type { KeysTable, RequestsTable, SqlDialectName, TeamsTable } from './schema.js';
-import type { RequestRow } from './types.js';
+import type { AttemptRecord, RequestRow } from './types.js';
 
 /** Records ↔ table rows. The only place that knows how a field is stored. */
 
@@ -32,6 +32,7 @@ export function teamToRow(team: TeamRecord): Insertable<TeamsTable> {
     name: team.name,
     models: toNullableJson(team.models),
     metadata: toJson(team.metadata ?? {}),
+    data_policy: toNullableJson(team.data_policy),
     state: team.state,
     rpm: team.rpm,
     tpm: team.tpm,
@@ -49,6 +50,7 @@ export function rowToTeam(row: Selectable<TeamsTable>): TeamRecord {
     name: row.name,
     models: fromJson(row.models) as string[] | null,
     metadata: (fromJson(row.metadata) ?? {}) as Record<string, unknown>,
+    data_policy: (fromJson(row.data_policy) ?? null) as Record<string, unknown> | null,
     state: row.state as TeamRecord['state'],
     rpm: numOrNull(row.rpm),
     tpm: numOrNull(row.tpm),
@@ -157,6 +159,9 @@ export function requestToRow(row: RequestRow, dialect: SqlDialectName): Insertab
     energy_wh: row.energy_wh === null || row.energy_wh === undefined || !Number.isFinite(row.energy_wh) ? null : row.energy_wh,
     co2e_ug: row.co2e_ug === null || row.co2e_ug === undefined ? null : int64(row.co2e_ug),
     usage_estimated: dialect === 'sqlite' ? (row.usage_estimated === true ? 1 : 0) : row.usage_estimated === true,
+    region: textOrNull(row.region ?? null),
+    pii_types: row.pii_types === null || row.pii_types === undefined || Object.keys(row.pii_types).length === 0 ? null : toJson(row.pii_types),
+    attempts: row.attempts === null || row.attempts === undefined || row.attempts.length === 0 ? null : toJson(row.attempts),
   };
 }
 
@@ -180,5 +185,8 @@ export function rowToRequest(row: Selectable<RequestsTable>): RequestRow {
     energy_wh: numOrNull(row.energy_wh),
     co2e_ug: numOrNull(row.co2e_ug),
     usage_estimated: row.usage_estimated === true || row.usage_estimated === 1,
+    region: row.region ?? null,
+    pii_types: (fromJson(row.pii_types) ?? null) as Record<string, number> | null,
+    attempts: (fromJson(row.attempts) ?? null) as AttemptRecord[] | null,
   };
 }

@@ -23,6 +23,8 @@ export interface TeamsTable extends LimitColumns {
   name: string;
   models: NullableJson;
   metadata: Json;
+  /** Migration 0003: the team's data policy (privacy, residency, log_bodies); nullable. */
+  data_policy: ColumnType<unknown, string | null | undefined, string | null>;
   state: string;
   created_at: number;
   updated_at: number;
@@ -66,12 +68,51 @@ export interface RequestsTable {
   energy_wh: ColumnType<number | null, number | null | undefined, number | null>;
   co2e_ug: ColumnType<number | null, number | null | undefined, number | null>;
   usage_estimated: ColumnType<boolean | number, boolean | number | undefined, boolean | number>;
+  /** Migration 0003 (audit): the deployment's region and the PII types found (names and counts). */
+  region: ColumnType<string | null, string | null | undefined, string | null>;
+  pii_types: ColumnType<unknown, string | null | undefined, string | null>;
+  /** Migration 0004 (request log): the request's upstream attempts, JSON; nullable. */
+  attempts: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+/** Migration 0003: the hash-chained audit log (docs/audit.md). `data` is canonical JSON text. */
+export interface AuditEntriesTable {
+  seq: number;
+  id: string;
+  ts: number;
+  kind: string;
+  actor: string | null;
+  team_id: string | null;
+  subject: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  ts: number;
+  /** HMAC-SHA256 over (seq, hash), hex; null when no secret was configured. */
+  signature: string | null;
+}
+
+/** Migration 0003: prompts and completions, PII redacted, of requests under a `log_bodies` policy. */
+export interface RequestBodiesTable {
+  request_id: string;
+  ts: number;
+  team_id: string | null;
+  prompt: Json;
+  completion: string | null;
 }
 
 export interface StoreSchema {
   teams: TeamsTable;
   keys: KeysTable;
   requests: RequestsTable;
+  audit_entries: AuditEntriesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  request_bodies: RequestBodiesTable;
 }
 
 export type SqlDialectName = 'sqlite' | 'postgres';

@@ -4,6 +4,7 @@ import { StoreConflictError, isUniqueViolation } from './errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, storeMigrationProvider, storeMigrations } from './migrations.js';
 import { keyToRow, requestToRow, rowToKey, rowToRequest, rowToTeam, teamToRow } from './rows.js';
 import type { SqlDialectName, StoreSchema } from './schema.js';
+import { getRequest, searchRequests, type RequestLogPage, type RequestLogQuery } from './request-log.js';
 import type { GovernanceStore, RequestRow, UsageGroup, UsageQuery, UsageRow } from './types.js';
 
 /** Rows per INSERT statement: 18 parameters each stays far below SQLite's and Postgres's limits. */
@@ -16,6 +17,7 @@ const GROUP_COLUMNS: Record<UsageGroup, RawBuilder<unknown>> = {
   key: sql`key_id`,
   team: sql`team_id`,
   alias: sql`alias`,
+  deployment: sql`deployment`,
   // Whole UTC days since the epoch, the same integer division on both databases; formatted below.
   day: sql`ts / ${sql.lit(DAY_MS)}`,
 };
@@ -213,6 +215,16 @@ export class SqlGovernanceStore implements GovernanceStore {
   }
 
   async deleteRequestsBefore(before: number): Promise<number> {
+    // Kept bodies (log_bodies, src/audit/body-log.ts) go with their requests; counted apart.
+    for (;;) {
+      const result = await this.db
+        .deleteFrom('request_bodies')
+        .where('request_id', 'in', (eb) =>
+          eb.selectFrom('request_bodies').select('request_id').where('ts', '<', bound(before)).limit(DELETE_CHUNK),
+        )
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) < DELETE_CHUNK) break;
+    }
     let total = 0;
     for (;;) {
       const result = await this.db
@@ -225,6 +237,14 @@ export class SqlGovernanceStore implements GovernanceStore {
       total += deleted;
       if (deleted < DELETE_CHUNK) return total;
     }
+  }
+
+  searchRequests(query: RequestLogQuery): Promise<RequestLogPage> {
+    return searchRequests(this.db, query);
+  }
+
+  getRequest(id: string): Promise<RequestRow | null> {
+    return getRequest(this.db, id);
   }
 
   /** Request rows in time order (for tools, tests and small reports; not for the hot path). */

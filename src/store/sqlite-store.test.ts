@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { DEFAULT_SQLITE_PATH, openStore, parseStoreUrl, redactUrl } from './open-store.js';
-import { key, request, storeContract } from './testing/store-contract.js';
+import { key, request, storeContract, MIGRATIONS } from './testing/store-contract.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -47,14 +47,14 @@ test('a SQLite file store creates its directory, uses WAL, and keeps its data ac
   const again = await openStore({ url: path });
   assert.equal((await again.getKey('persisted'))?.id, 'persisted');
   assert.equal((await again.listRequests()).length, 1);
-  assert.deepEqual(await again.appliedMigrations(), ['0001_governance', '0002_request_accounting']);
+  assert.deepEqual(await again.appliedMigrations(), MIGRATIONS);
   await again.close();
 });
 
 test('two SQLite stores on one new file may migrate at the same moment', async () => {
   const path = join(tempDir(), 'race.db');
   const [a, b] = await Promise.all([openStore({ url: path }), openStore({ url: path })]);
-  assert.deepEqual(await a.appliedMigrations(), ['0001_governance', '0002_request_accounting']);
+  assert.deepEqual(await a.appliedMigrations(), MIGRATIONS);
   await a.insertKey(key('from-a'));
   assert.equal((await b.getKey('from-a'))?.id, 'from-a');
   await Promise.all([a.close(), b.close()]);
@@ -64,7 +64,7 @@ test('openStore without migrate leaves the database empty until migrate()', asyn
   const store = await openStore({ url: ':memory:', migrate: false });
   assert.deepEqual(await store.appliedMigrations(), []);
   await store.migrate();
-  assert.deepEqual(await store.appliedMigrations(), ['0001_governance', '0002_request_accounting']);
+  assert.deepEqual(await store.appliedMigrations(), MIGRATIONS);
   await store.close();
 });
 

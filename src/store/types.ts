@@ -1,4 +1,5 @@
 import type { KeyRecord, TeamRecord } from '../guard/types.js';
+import type { RequestLogPage, RequestLogQuery } from './request-log.js';
 
 /** One answered request, as the request log and the spend keep it. */
 export interface RequestRow {
@@ -26,9 +27,25 @@ export interface RequestRow {
   readonly co2e_ug?: number | null;
   /** Whether the tokens were counted or estimated by the gateway rather than reported by the provider. */
   readonly usage_estimated?: boolean;
+  /** The region of the deployment that answered (docs/audit.md); null or absent when unknown. */
+  readonly region?: string | null;
+  /** PII types the privacy guard found, with counts (never values); null or absent when it did not scan. */
+  readonly pii_types?: Readonly<Record<string, number>> | null;
+  /** The upstream attempts in order (docs/observability.md); null or absent when none was made. */
+  readonly attempts?: readonly AttemptRecord[] | null;
 }
 
-export type UsageGroup = 'key' | 'team' | 'alias' | 'day';
+/** One upstream attempt of a request, as the request log keeps it. */
+export interface AttemptRecord {
+  readonly deployment: string;
+  /** The upstream's HTTP status; null when none came (a timeout, a reset, the client leaving). */
+  readonly status: number | null;
+  /** The error code the attempt ended with; null when it succeeded. */
+  readonly error_code: string | null;
+  readonly latency_ms: number;
+}
+
+export type UsageGroup = 'key' | 'team' | 'alias' | 'deployment' | 'day';
 
 export interface UsageQuery {
   readonly groupBy: UsageGroup;
@@ -41,7 +58,7 @@ export interface UsageQuery {
 }
 
 export interface UsageRow {
-  /** The group's value: key id, team id, alias, or day (YYYY-MM-DD, UTC). */
+  /** The group's value: key id, team id, alias, deployment, or day (YYYY-MM-DD, UTC). */
   readonly group: string | null;
   readonly requests: number;
   readonly prompt_tokens: number;
@@ -89,6 +106,10 @@ export interface GovernanceStore {
   spendSince(scope: 'key' | 'team', id: string, since: number): Promise<number>;
   /** Deletes request rows older than `before` (epoch ms); returns how many. */
   deleteRequestsBefore(before: number): Promise<number>;
+  /** One page of the request log, newest first (src/store/request-log.ts). */
+  searchRequests(query: RequestLogQuery): Promise<RequestLogPage>;
+  /** One request row by id; null when there is none. */
+  getRequest(id: string): Promise<RequestRow | null>;
 
   close(): Promise<void>;
 }

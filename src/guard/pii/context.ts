@@ -27,8 +27,15 @@ function plausibleDate(match: RegExpExecArray): boolean {
   return d >= 1 && d <= 31 && m >= 1 && m <= 12;
 }
 
+/**
+ * Fast path: every birth cue (before or after the date) contains one of these; a text without any
+ * cannot hold a date of birth, and the date pattern is not run over it at all.
+ */
+const ANY_BIRTH_CUE = /geb|born|birth|dob|d\.o\.b\.|\*/i;
+
 export function detectDatesOfBirth(text: string): Detection[] {
   const out: Detection[] = [];
+  if (!ANY_BIRTH_CUE.test(text)) return out;
   eachMatch(text, DATE, (match) => {
     if (!plausibleDate(match)) return null;
     const after = BIRTH_AFTER.test(text.slice(match.index + match[0].length, match.index + match[0].length + 20));
@@ -48,22 +55,80 @@ const DE_STREET =
   `|(?:Am|An der|An den|Auf dem|Auf der|Im|In der|In den|Zum|Zur|Unter den)\\s[${UPPER}][${LOWER}-]+)`;
 const DE_ADDRESS = new RegExp(
   `(?<![\\p{L}])(${DE_STREET})\\s(\\d{1,4}(?:\\s?[a-zA-Z](?![\\p{L}]))?(?:-\\d{1,4})?)((?:,?\\s*\\n?\\s*)(?:D-)?\\d{5}\\s[${UPPER}][${LOWER}-]+(?:\\s(?:am|an der|im|in der|bei|ob der)\\s[${UPPER}][${LOWER}-]+|\\s\\([${UPPER}][\\p{L}. ]+\\))?)?`,
-  'gu',
+  'uy',
 );
 
 const US_SUFFIX = 'Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy';
 const US_ADDRESS = new RegExp(
   `(?<![\\w])\\d{1,6}\\s(?:[NSEW]\\.?\\s)?(?:[A-Z][a-z]+\\s){1,3}(?:${US_SUFFIX})\\.?(?:\\s(?:NW|NE|SW|SE))?(?:,?\\s(?:Apt|Suite|Unit|#)\\.?\\s?[\\w-]+)?((?:,\\s|\\n)[A-Z][a-z]+(?:\\s[A-Z][a-z]+){0,2},\\s[A-Z]{2}\\s\\d{5}(?:-\\d{4})?)?(?![\\w])`,
-  'g',
+  'y',
 );
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+const isWordChar = (code: number): boolean => isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+const isUpper = (code: number): boolean => (code >= 65 && code <= 90) || code === 0xc4 || code === 0xd6 || code === 0xdc;
+/** Characters of the words of DE_STREET: letters of its classes, `-` and the `.` of "Str.". */
+const isStreetChar = (code: number): boolean =>
+  isUpper(code) || (code >= 97 && code <= 122) || code === 0xe4 || code === 0xf6 || code === 0xfc || code === 0xdf || code === 45 || code === 46;
+
+/**
+ * Where an address can start, from the digit runs of the text (one pass instead of running both
+ * address patterns at every character; in ordinary prose almost no place qualifies):
+ * - German: the house number follows the street and one white-space character; the street is at
+ *   most three words, so a match starts at a capital beginning (or following `-`/`.` inside) one
+ *   of the three words before it.
+ * - US: the match starts with the house number itself (1–6 digits after a non-word character).
+ */
+function addressStarts(text: string): { de: number[]; us: number[] } {
+  const de: number[] = [];
+  const us: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (!isDigit(text.charCodeAt(i))) continue;
+    const runStart = i;
+    while (i + 1 < text.length && isDigit(text.charCodeAt(i + 1))) i++;
+    const before = runStart > 0 ? text.charCodeAt(runStart - 1) : -1;
+    if (!isWordChar(before) && i + 1 - runStart <= 6) us.push(runStart);
+    if (runStart < 2 || !/\s/.test(text[runStart - 1]!)) continue;
+    const found: number[] = [];
+    let wordEnd = runStart - 1;
+    for (let words = 0; words < 3 && wordEnd > 0 && isStreetChar(text.charCodeAt(wordEnd - 1)); words++) {
+      let at = wordEnd;
+      while (at > 0 && isStreetChar(text.charCodeAt(at - 1))) at--;
+      for (let p = wordEnd - 1; p >= at; p--) {
+        if (isUpper(text.charCodeAt(p)) && (p === at || !isStreetLetter(text.charCodeAt(p - 1)))) found.push(p);
+      }
+      if (at < 2 || !/\s/.test(text[at - 1]!)) break;
+      wordEnd = at - 1;
+    }
+    for (let k = found.length - 1; k >= 0; k--) de.push(found[k]!);
+  }
+  return { de, us };
+}
+
+const isStreetLetter = (code: number): boolean => isStreetChar(code) && code !== 45 && code !== 46;
+
+/** Runs a sticky pattern at the candidate places (ascending), never inside its own previous match. */
+function eachMatchAt(text: string, starts: readonly number[], pattern: RegExp, visit: (match: RegExpExecArray) => Detection | null, out: Detection[]): void {
+  let from = 0;
+  for (const start of starts) {
+    if (start < from) continue;
+    pattern.lastIndex = start;
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    from = start + match[0].length;
+    const detection = visit(match);
+    if (detection !== null) out.push(detection);
+  }
+}
 
 export function detectAddresses(text: string): Detection[] {
   const out: Detection[] = [];
-  eachMatch(text, DE_ADDRESS, (match) => {
+  const starts = addressStarts(text);
+  eachMatchAt(text, starts.de, DE_ADDRESS, (match) => {
     const end = match.index + match[0].length;
     return { type: 'address', start: match.index, end, confidence: match[3] !== undefined ? 0.97 : 0.85 };
   }, out);
-  eachMatch(text, US_ADDRESS, (match) => {
+  eachMatchAt(text, starts.us, US_ADDRESS, (match) => {
     const end = match.index + match[0].replace(/\.$/, '').length;
     return { type: 'address', start: match.index, end, confidence: match[1] !== undefined ? 0.97 : 0.8 };
   }, out);

@@ -1,4 +1,4 @@
-import { detectEmails, detectPhones } from './contact.js';
+import { detectEmails, detectPhones, PHONE_MAX_CONFIDENCE } from './contact.js';
 import { detectAddresses, detectDatesOfBirth, detectLicencePlates } from './context.js';
 import { detectCards, detectIbans, detectVatIds } from './finance.js';
 import { detectHealthInsurance, detectIdCards, detectPassports, detectSocialSecurity, detectSsns, detectTaxIds } from './identity.js';
@@ -7,9 +7,8 @@ import { detectIpAddresses } from './network.js';
 import { DEFAULT_THRESHOLD, PII_TYPES, type Detection, type Detector, type PiiType } from './types.js';
 
 /** Which detector finds which type; one detector per type keeps `types` cheap to honour. */
-const DETECTORS: Readonly<Record<Exclude<PiiType, 'person'>, Detector>> = {
+const DETECTORS: Readonly<Record<Exclude<PiiType, 'person' | 'phone'>, Detector>> = {
   email: detectEmails,
-  phone: detectPhones,
   iban: detectIbans,
   card: detectCards,
   vat_id: detectVatIds,
@@ -40,13 +39,41 @@ export interface ScanOptions {
  */
 export function detectPii(text: string, options: ScanOptions = {}): Detection[] {
   const types = options.types ?? PII_TYPES;
+  const byType: Detection[][] = [];
   const found: Detection[] = [];
-  for (const type of types) {
-    const detections = type === 'person' ? detectNames(text, options.nlp === true) : DETECTORS[type](text);
+  const keep = (type: PiiType, detections: readonly Detection[]): Detection[] => {
     const threshold = options.thresholds?.[type] ?? DEFAULT_THRESHOLD;
-    for (const detection of detections) if (detection.confidence >= threshold && detection.end > detection.start) found.push(detection);
+    const kept: Detection[] = [];
+    for (const detection of detections) if (detection.confidence >= threshold && detection.end > detection.start) kept.push(detection);
+    return kept;
+  };
+  let phoneAt = -1;
+  for (const type of types) {
+    if (type === 'phone') {
+      phoneAt = byType.length;
+      byType.push([]);
+      continue;
+    }
+    const kept = keep(type, type === 'person' ? detectNames(text, options.nlp === true) : DETECTORS[type](text));
+    byType.push(kept);
+    for (const detection of kept) found.push(detection);
   }
-  return withoutOverlaps(found);
+  if (phoneAt < 0) return withoutOverlaps(found);
+  // Phones last (see certainWinners), but in their place of the type order, which breaks exact ties.
+  byType[phoneAt] = keep('phone', detectPhones(text, certainWinners(found)));
+  return withoutOverlaps(byType.flat());
+}
+
+/**
+ * Fast path for phones, the costliest check (libphonenumber): detections more certain than any
+ * phone are settled among themselves before any phone is looked at (the overlap rule takes the
+ * more certain first), so a phone candidate overlapping one that is kept cannot survive and need
+ * not be validated — typically the digit groups of an IBAN or a card.
+ */
+function certainWinners(found: readonly Detection[]): ((start: number, end: number) => boolean) | undefined {
+  const certain = withoutOverlaps(found.filter((detection) => detection.confidence > PHONE_MAX_CONFIDENCE));
+  if (certain.length === 0) return undefined;
+  return (start, end) => certain.some((other) => start < other.end && other.start < end);
 }
 
 function withoutOverlaps(found: Detection[]): Detection[] {

@@ -21,18 +21,14 @@ function cues(words: string): string {
     .map((phrase) => phrase.replace(/(^|\s)(\p{L})/gu, (_, space: string, letter: string) => `${space}[${letter.toUpperCase()}${letter.toLowerCase()}]`))
     .join('|');
 }
-const INTRO_CUE = new RegExp(
-  `(?<![\\p{L}])(?:${cues("mein Name ist|ich heiße|ich heisse|my name is|i am called|i'm called|name:|unterzeichnet von|signed by|ansprechpartner:|ansprechpartnerin:|contact person:|contact:|kontakt:|patient|patientin|kunde|kundin|customer|client|mandant|mandantin")})\\s+(${NAME})`,
-  'gu',
-);
-const SOFT_CUE = new RegExp(
-  `(?<![\\p{L}])(?:${cues("ich bin|i am|i'm|this is|hier ist|hier spricht|von|from|an|to|mit|with|für|for|dear|liebe|lieber|hallo|hello|hi|und|and")})\\s+(${NAME})`,
-  'gu',
-);
-const SIGNATURE = new RegExp(
-  `(?:${cues('grüße|grüßen|grüssen|grüsse|gruß|gruss|regards|sincerely|cheers|best|thanks|danke|yours')})[,!.]?[ \\t]*\\r?\\n\\s*(${NAME})`,
-  'gu',
-);
+const INTRO_WORDS = "mein Name ist|ich heiße|ich heisse|my name is|i am called|i'm called|name:|unterzeichnet von|signed by|ansprechpartner:|ansprechpartnerin:|contact person:|contact:|kontakt:|patient|patientin|kunde|kundin|customer|client|mandant|mandantin";
+const SOFT_WORDS = "ich bin|i am|i'm|this is|hier ist|hier spricht|von|from|an|to|mit|with|für|for|dear|liebe|lieber|hallo|hello|hi|und|and";
+const SIGNATURE_WORDS = 'grüße|grüßen|grüssen|grüsse|gruß|gruss|regards|sincerely|cheers|best|thanks|danke|yours';
+/** Sticky: tried only at the places `cueStarts` and `signatureStarts` find. */
+const INTRO_CUE = new RegExp(`(?<![\\p{L}])(?:${cues(INTRO_WORDS)})\\s+(${NAME})`, 'uy');
+const SOFT_CUE = new RegExp(`(?<![\\p{L}])(?:${cues(SOFT_WORDS)})\\s+(${NAME})`, 'uy');
+const SIGNATURE = new RegExp(`(?:${cues(SIGNATURE_WORDS)})[,!.]?[ \\t]*\\r?\\n\\s*(${NAME})`, 'uy');
+
 const GAZETTEER_NAME = new RegExp(`(?<![\\p{L}])${NAME}`, 'gu');
 
 /** Capitalised words that are never the second half of a name. */
@@ -58,23 +54,124 @@ function nameSpan(text: string, start: number, name: string): Detection | null {
   return at < 0 ? null : { type: 'person', start: at, end: at + kept.length, confidence: 0 };
 }
 
-function cued(text: string, pattern: RegExp, confidence: number, out: Detection[], requireKnown: boolean): void {
-  eachMatch(text, pattern, (match) => {
-    const name = match[1]!;
-    const span = nameSpan(text, match.index + match[0].length - name.length, name);
-    if (span === null) return null;
-    const first = name.split(/\s+/)[0]!;
-    if (requireKnown && !FIRST_NAMES.has(first) && !LAST_NAMES.has(first)) return null;
-    return { ...span, confidence };
-  }, out);
+/** The first word of a matched name (name tokens are separated by white space). */
+function firstToken(name: string): string {
+  const end = name.search(WHITE_SPACE);
+  return end < 0 ? name : name.slice(0, end);
+}
+const WHITE_SPACE = /\s/;
+
+function cuedName(text: string, match: RegExpExecArray, confidence: number, requireKnown: boolean): Detection | null {
+  const name = match[1]!;
+  if (requireKnown) {
+    const first = firstToken(name);
+    if (!FIRST_NAMES.has(first) && !LAST_NAMES.has(first)) return null;
+  }
+  const span = nameSpan(text, match.index + match[0].length - name.length, name);
+  return span === null ? null : { ...span, confidence };
+}
+
+/**
+ * Runs a sticky cue pattern at the candidate places (ascending), left to right, never inside its
+ * own previous match: the same matches as running it globally over the whole text.
+ */
+function cuedAt(text: string, starts: readonly number[], pattern: RegExp, confidence: number, out: Detection[], requireKnown: boolean): void {
+  let from = 0;
+  for (const start of starts) {
+    if (start < from) continue;
+    pattern.lastIndex = start;
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    from = start + match[0].length;
+    const detection = cuedName(text, match, confidence, requireKnown);
+    if (detection !== null) out.push(detection);
+  }
+}
+
+/** ECMAScript `\s`, by code unit. */
+function isWhiteSpace(code: number): boolean {
+  return (
+    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
+/** The first letter of NAME_TOKEN. */
+function isNameCapital(code: number): boolean {
+  return (code >= 65 && code <= 90) || code === 0xc4 || code === 0xd6 || code === 0xdc || code === 0xc9 || code === 0xc7 || code === 0x141 || code === 0x15e;
+}
+
+const foldAscii = (code: number): number => (code >= 65 && code <= 90 ? code + 32 : code);
+const endingKey = (a: number, b: number): number => foldAscii(a) * 0x10000 + foldAscii(b);
+
+/** Cue phrase lengths by their last two characters (case-folded), for finding where a cue would start. */
+function endings(words: string): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  for (const phrase of words.split('|')) {
+    const key = endingKey(phrase.charCodeAt(phrase.length - 2), phrase.charCodeAt(phrase.length - 1));
+    const lengths = map.get(key) ?? [];
+    if (!lengths.includes(phrase.length)) lengths.push(phrase.length);
+    map.set(key, lengths);
+  }
+  return map;
+}
+const INTRO_ENDINGS = endings(INTRO_WORDS);
+const SOFT_ENDINGS = endings(SOFT_WORDS);
+const SIGNATURE_ENDINGS = endings(SIGNATURE_WORDS);
+
+function addStarts(text: string, end: number, table: Map<number, number[]>, into: number[]): void {
+  if (end < 2) return;
+  const lengths = table.get(endingKey(text.charCodeAt(end - 2), text.charCodeAt(end - 1)));
+  if (lengths !== undefined) for (const length of lengths) if (end - length >= 0) into.push(end - length);
+}
+
+const ascending = (a: number, b: number): number => a - b;
+
+/**
+ * Fast path for the intro and soft cues ("my name is Anna", "und Anna"): instead of running their
+ * long alternations at every character of the text (the costliest part of the whole scan), one
+ * pass finds each capital that follows white space — where a cued name must begin — and looks at
+ * the two characters before that white space: only a cue ending in them is tried, and only where
+ * it would start. The patterns then decide as before.
+ */
+function cueStarts(text: string): { intro: number[]; soft: number[] } {
+  const intro: number[] = [];
+  const soft: number[] = [];
+  for (let i = 1; i < text.length; i++) {
+    if (!isNameCapital(text.charCodeAt(i)) || !isWhiteSpace(text.charCodeAt(i - 1))) continue;
+    let end = i - 1;
+    while (end > 0 && isWhiteSpace(text.charCodeAt(end - 1))) end--;
+    addStarts(text, end, INTRO_ENDINGS, intro);
+    addStarts(text, end, SOFT_ENDINGS, soft);
+  }
+  // A cue of several words can start before an earlier candidate ("mein Name ist Anna").
+  return { intro: intro.sort(ascending), soft: soft.sort(ascending) };
+}
+
+/**
+ * Fast path for signatures: every one has a line break right after the greeting (and optional
+ * punctuation, blanks and \r), so only greetings ending just before a line break are tried.
+ */
+function signatureStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let n = text.indexOf('\n'); n >= 0; n = text.indexOf('\n', n + 1)) {
+    let end = n;
+    if (end > 0 && text.charCodeAt(end - 1) === 13) end--;
+    while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    const last = text.charCodeAt(end - 1);
+    if (last === 44 || last === 33 || last === 46) end--;
+    addStarts(text, end, SIGNATURE_ENDINGS, starts);
+  }
+  return starts.sort(ascending);
 }
 
 export function detectNames(text: string, useNlp = false): Detection[] {
   const out: Detection[] = [];
-  cued(text, TITLE_CUE, 0.95, out, false);
-  cued(text, INTRO_CUE, 0.95, out, false);
-  cued(text, SIGNATURE, 0.9, out, false);
-  cued(text, SOFT_CUE, 0.9, out, true);
+  const { intro, soft } = cueStarts(text);
+  eachMatch(text, TITLE_CUE, (match) => cuedName(text, match, 0.95, false), out);
+  cuedAt(text, intro, INTRO_CUE, 0.95, out, false);
+  cuedAt(text, signatureStarts(text), SIGNATURE, 0.9, out, false);
+  cuedAt(text, soft, SOFT_CUE, 0.9, out, true);
   eachMatch(text, GAZETTEER_NAME, (match) => gazetteerName(text, match), out);
   if (useNlp) out.push(...nlpNames(text));
   return out;
@@ -82,8 +179,8 @@ export function detectNames(text: string, useNlp = false): Detection[] {
 
 /** A known given name (with what follows it), or a known given name and surname pair. */
 function gazetteerName(text: string, match: RegExpExecArray): Detection | null {
-  const tokens = match[0].split(/\s+/);
-  const first = tokens[0]!;
+  // Fast path: most capitalised words are not given names; no splitting for them.
+  const first = firstToken(match[0]);
   if (!FIRST_NAMES.has(first)) {
     // A capitalised word before a known surname pair ("Sehr geehrte Anna Schmidt") is found by the next match.
     return null;

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyRecord, TeamRecord } from '../../guard/types.js';
 import { StoreConflictError } from '../errors.js';
-import { MIGRATION_TABLE } from '../migrations.js';
+import { MIGRATION_TABLE, storeMigrations } from '../migrations.js';
 import { startRetention } from '../retention.js';
 import type { SqlGovernanceStore } from '../sql-store.js';
 import type { RequestRow, UsageRow } from '../types.js';
@@ -82,6 +82,7 @@ export function request(id: string, overrides: Partial<RequestRow> = {}): Reques
     energy_wh: null,
     co2e_ug: null,
     usage_estimated: false,
+    attempts: null,
     ...overrides,
   };
 }
@@ -91,7 +92,8 @@ function sums(row: Omit<UsageRow, 'energy_wh' | 'co2e_ug' | 'estimated_requests'
   return { energy_wh: 0, co2e_ug: 0, estimated_requests: 0, ...row };
 }
 
-const MIGRATIONS = ['0001_governance', '0002_request_accounting'];
+/** Every migration this version knows, in order. */
+export const MIGRATIONS = Object.keys(storeMigrations('sqlite')).sort();
 
 export function storeContract(name: string, open: () => Promise<ContractSubject>): void {
   describe(`GovernanceStore contract: ${name}`, () => {

@@ -1,0 +1,242 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AuditEntriesTable, AuditCheckpointsTable, SqlDialectName, StoreSchema } from '../store/schema.js';
+import { canonicalJson, checkpointSignature, entryHash, GENESIS_HASH } from './canonical.js';
+import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditKind } from './types.js';
+
+/** Rows per INSERT: 10 parameters each, far below both databases' limits. */
+const INSERT_CHUNK = 300;
+
+export interface AppendOptions {
+  /** Write a checkpoint when this many entries were appended since the last one. */
+  readonly checkpointEvery: number;
+  /** Signs checkpoints; null: they are written unsigned. */
+  readonly secret: string | null;
+}
+
+export interface AuditQuery {
+  /** Epoch ms, inclusive. */
+  readonly from?: number | null;
+  /** Epoch ms, exclusive. */
+  readonly to?: number | null;
+  /** An exact kind (`key.created`) or a group (`key`: every `key.*`). */
+  readonly kind?: string | null;
+  /** Only this team's entries. */
+  readonly teamId?: string | null;
+  /** Entries with a smaller seq (the cursor of the page before). */
+  readonly beforeSeq?: number | null;
+  readonly limit: number;
+}
+
+/** The head of the chain: its last entry's seq and hash (0 and the genesis hash when empty). */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+type Db = Kysely<StoreSchema> | Transaction<StoreSchema>;
+
+/**
+ * The audit log in the governance store. Appends are serialised across every process that
+ * writes to the same database, so that the chain never forks: on Postgres by a transaction-scoped
+ * advisory lock held while the head is read and the new entries inserted; on SQLite by an
+ * IMMEDIATE transaction (the database's write lock, taken before the head is read). Nothing
+ * here updates or deletes an entry.
+ */
+export class AuditStore {
+  constructor(
+    readonly db: Kysely<StoreSchema>,
+    readonly dialect: SqlDialectName,
+  ) {}
+
+  /**
+   * Appends the events in order, skipping any whose id is in the log already (a retried batch),
+   * and writes a checkpoint when one is due. Resolves to the entries appended.
+   */
+  async append(events: readonly AuditEvent[], options: AppendOptions): Promise<AuditEntry[]> {
+    if (events.length === 0) return [];
+    return this.exclusive(async (db) => {
+      const fresh = await this.withoutKnown(db, events);
+      let head = await this.headOf(db);
+      const entries: AuditEntry[] = [];
+      for (const event of fresh) {
+        const unsigned = { ...event, seq: head.seq + 1, prev_hash: head.hash };
+        const entry: AuditEntry = { ...unsigned, hash: entryHash(unsigned) };
+        entries.push(entry);
+        head = { seq: entry.seq, hash: entry.hash };
+      }
+      for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
+        await db.insertInto('audit_entries').values(entries.slice(start, start + INSERT_CHUNK).map(entryToRow)).execute();
+      }
+      if (entries.length > 0) {
+        const last = await this.lastCheckpointOf(db);
+        if (head.seq - (last?.seq ?? 0) >= options.checkpointEvery) await this.insertCheckpoint(db, head, options.secret);
+      }
+      return entries;
+    });
+  }
+
+  /** Marks the head with a checkpoint unless the last one marks it already; the checkpoint, or null. */
+  async checkpoint(secret: string | null): Promise<AuditCheckpoint | null> {
+    return this.exclusive(async (db) => {
+      const head = await this.headOf(db);
+      const last = await this.lastCheckpointOf(db);
+      if (head.seq === 0 || (last !== null && last.seq >= head.seq)) return null;
+      return this.insertCheckpoint(db, head, secret);
+    });
+  }
+
+  head(): Promise<ChainHead> {
+    return this.headOf(this.db);
+  }
+
+  lastCheckpoint(): Promise<AuditCheckpoint | null> {
+    return this.lastCheckpointOf(this.db);
+  }
+
+  /** Entries with seq > `afterSeq`, in chain order. */
+  async entriesAfter(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.selectFrom('audit_entries').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(rowToEntry);
+  }
+
+  /** Checkpoints with seq > `afterSeq`, in order. */
+  async checkpointsAfter(afterSeq: number, limit: number): Promise<AuditCheckpoint[]> {
+    const rows = await this.db.selectFrom('audit_checkpoints').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(rowToCheckpoint);
+  }
+
+  async entryAt(seq: number): Promise<AuditEntry | null> {
+    const row = await this.db.selectFrom('audit_entries').selectAll().where('seq', '=', seq).executeTakeFirst();
+    return row === undefined ? null : rowToEntry(row);
+  }
+
+  /** A page of entries, newest first. */
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
+    let select = this.db.selectFrom('audit_entries').selectAll();
+    if (query.from !== undefined && query.from !== null) select = select.where('ts', '>=', Math.ceil(query.from));
+    if (query.to !== undefined && query.to !== null) select = select.where('ts', '<', Math.ceil(query.to));
+    if (query.teamId !== undefined && query.teamId !== null) select = select.where('team_id', '=', query.teamId);
+    if (query.beforeSeq !== undefined && query.beforeSeq !== null) select = select.where('seq', '<', query.beforeSeq);
+    const kind = query.kind;
+    if (kind !== undefined && kind !== null) select = select.where((eb) => eb.or([eb('kind', '=', kind), eb('kind', 'like', `${kind}.%`)]));
+    const rows = await select.orderBy('seq', 'desc').limit(query.limit).execute();
+    return rows.map(rowToEntry);
+  }
+
+  /** Entries whose time is in [from, to), in chain order, page by page (for the export). */
+  async *range(from: number | null, to: number | null, pageSize = 1_000): AsyncGenerator<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      let select = this.db.selectFrom('audit_entries').selectAll().where('seq', '>', after);
+      if (from !== null) select = select.where('ts', '>=', Math.ceil(from));
+      if (to !== null) select = select.where('ts', '<', Math.ceil(to));
+      const rows = await select.orderBy('seq').limit(pageSize).execute();
+      for (const row of rows) yield rowToEntry(row);
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  /** Runs `work` holding the log's append lock, in one transaction. */
+  private async exclusive<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') {
+      return this.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('stellwerk.audit'))`.execute(trx);
+        return work(trx);
+      });
+    }
+    // Kysely's transaction() says BEGIN (deferred): two processes could both read the head before
+    // either writes. BEGIN IMMEDIATE takes the write lock first.
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private async withoutKnown(db: Db, events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+    const known = new Set<string>();
+    for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+      const ids = events.slice(start, start + INSERT_CHUNK).map((event) => event.id);
+      const rows = await db.selectFrom('audit_entries').select('id').where('id', 'in', ids).execute();
+      for (const row of rows) known.add(row.id);
+    }
+    const seen = new Set<string>();
+    return events.filter((event) => {
+      if (known.has(event.id) || seen.has(event.id)) return false;
+      seen.add(event.id);
+      return true;
+    });
+  }
+
+  private async headOf(db: Db): Promise<ChainHead> {
+    const row = await db.selectFrom('audit_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(row.seq), hash: row.hash };
+  }
+
+  private async lastCheckpointOf(db: Db): Promise<AuditCheckpoint | null> {
+    const row = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row === undefined ? null : rowToCheckpoint(row);
+  }
+
+  private async insertCheckpoint(db: Db, head: ChainHead, secret: string | null): Promise<AuditCheckpoint> {
+    const checkpoint: AuditCheckpoint = {
+      seq: head.seq,
+      hash: head.hash,
+      ts: Date.now(),
+      signature: secret === null ? null : checkpointSignature(secret, head.seq, head.hash),
+    };
+    await db.insertInto('audit_checkpoints').values(checkpoint).onConflict((conflict) => conflict.column('seq').doNothing()).execute();
+    return checkpoint;
+  }
+}
+
+function entryToRow(entry: AuditEntry): Selectable<AuditEntriesTable> {
+  return {
+    seq: entry.seq,
+    id: entry.id,
+    ts: entry.ts,
+    kind: entry.kind,
+    actor: entry.actor,
+    team_id: entry.team_id,
+    subject: entry.subject,
+    data: canonicalJson(entry.data),
+    prev_hash: entry.prev_hash,
+    hash: entry.hash,
+  };
+}
+
+/**
+ * An entry as stored. `data` that is not JSON any more (tampered with) reads as a string, so that
+ * verification reports a hash mismatch at that seq rather than failing to read the page.
+ */
+export function rowToEntry(row: Selectable<AuditEntriesTable>): AuditEntry {
+  let data: AuditEntry['data'];
+  try {
+    data = JSON.parse(row.data) as AuditEntry['data'];
+  } catch {
+    data = { unreadable: row.data };
+  }
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    ts: Number(row.ts),
+    kind: row.kind as AuditKind,
+    actor: row.actor,
+    team_id: row.team_id,
+    subject: row.subject,
+    data,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function rowToCheckpoint(row: Selectable<AuditCheckpointsTable>): AuditCheckpoint {
+  return { seq: Number(row.seq), hash: row.hash, ts: Number(row.ts), signature: row.signature };
+}
