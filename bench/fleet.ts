@@ -272,7 +272,7 @@ function compare(results: readonly RunResult[]): { text: string; best?: string; 
   return {
     best: best.strategy,
     reduction: round(reduction, 3),
-    text: `Headline (80 % load): ${best.strategy} TTFT p99 ${best.ttft_p99_ms} ms vs round-robin ${baseline.ttft_p99_ms} ms: ${Math.round(reduction * 100)} % lower, busiest server ${best.max_share_vs_fair}× its fair share — ${verdict} the target (≥ 30 % lower, ≤ 1.5×).`,
+    text: `Headline (80 % load): ${best.strategy} TTFT p99 ${best.ttft_p99_ms} ms vs round-robin ${baseline.ttft_p99_ms} ms: ${Math.abs(Math.round(reduction * 100))} % ${reduction >= 0 ? 'lower' : 'higher'}, busiest server ${best.max_share_vs_fair}× its fair share — ${verdict} the target (≥ 30 % lower, ≤ 1.5×).`,
   };
 }
 

@@ -174,7 +174,8 @@ export function buildPiiTexts(tokens: number): PiiText[] {
     'code-json': codeJsonText(fake, tokens),
   };
   return PII_TEXT_KINDS.map((kind) => {
-    const text = texts[kind];
+    // As the gateway sees a prompt: one flat string out of JSON.parse, not the rope of pieces built above.
+    const text = JSON.parse(JSON.stringify(texts[kind])) as string;
     return { kind, text, tokens: countTokens(text), chars: text.length, detections: detectPii(text).length };
   });
 }

@@ -89,3 +89,18 @@ test('power is integrated between scrapes; the window drops old samples', () => 
   assert.equal(samples.length, 25, '120 s at 5 s: 24 intervals');
   assert.equal(samples.at(-1)!.energyJ - samples.at(-2)!.energyJ, 2_500, '500 W for 5 s');
 });
+
+test('telemetry config: defaults filled in, a bad URL or interval refused with the field named', async () => {
+  const { parseConfig, ConfigError } = await import('../config/load.js');
+  const yaml = (telemetry: string) => `models:\n  - name: m\n    deployments:\n      - { provider: openai-compatible, base_url: http://127.0.0.1:1/v1, model: x, telemetry: ${telemetry} }\n`;
+  const config = parseConfig(yaml('{ dcgm_url: "http://gpu:9400/metrics", metrics_url: "http://gpu:8000/metrics" }'), 'test', {});
+  const deployment = config.models[0]!.deployments[0]! as { telemetry?: unknown };
+  assert.deepEqual(deployment.telemetry, { dcgm_url: 'http://gpu:9400/metrics', metrics_url: 'http://gpu:8000/metrics', interval_ms: 5_000, window_s: 600, timeout_ms: 2_000 });
+  for (const [telemetry, field] of [
+    ['{ dcgm_url: "ftp://gpu/metrics", metrics_url: "http://gpu:8000/metrics" }', 'dcgm_url'],
+    ['{ dcgm_url: "http://gpu:9400/metrics", metrics_url: "http://gpu:8000/metrics", interval_ms: 10 }', 'interval_ms'],
+    ['{ dcgm_url: "http://gpu:9400/metrics" }', 'metrics_url'],
+  ] as const) {
+    assert.throws(() => parseConfig(yaml(telemetry), 'test', {}), (error: unknown) => error instanceof ConfigError && error.message.includes(`telemetry.${field}`), telemetry);
+  }
+});

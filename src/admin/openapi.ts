@@ -200,6 +200,32 @@ const document = {
       parameters: [idParameter],
       get: { summary: 'One request with its attempts (deployment, status, error code, latency each); another team’s is 404 for an admin key.', responses: { '200': answer('The request.'), ...errors } },
     },
+    '/admin/requests/{id}/body': {
+      parameters: [idParameter],
+      get: {
+        summary: 'The prompt and completion of a request, PII redacted, kept only under a data policy with `log_bodies: true` (docs/audit.md); 404 when none was kept.',
+        responses: { '200': answer('`{request_id, time, redacted, prompt, completion}`.'), ...errors },
+      },
+    },
+    '/admin/audit': {
+      get: {
+        summary: 'The audit log, newest first (admin actions and request metadata); follow `next_cursor`. An admin key sees its team’s entries only.',
+        parameters: [
+          { name: 'from', in: 'query', description: 'Inclusive.', schema: { type: 'string', format: 'date-time' } },
+          { name: 'to', in: 'query', description: 'Exclusive.', schema: { type: 'string', format: 'date-time' } },
+          { name: 'kind', in: 'query', description: 'A kind (`key.created`, `request`, …) or a group (`key`, `team`).', schema: { type: 'string' } },
+          { name: 'cursor', in: 'query', description: '`next_cursor` of the previous page.', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { '200': answer('`{object: "list", data: [{seq, id, ts, time, kind, actor, team_id, subject, data, prev_hash, hash}], next_cursor}`.'), ...errors },
+      },
+    },
+    '/admin/audit/verify': {
+      get: {
+        summary: 'Walks the hash chain and its checkpoints now: `status` ok or broken (`broken_at` seq and `reason`), entries, head, last checkpoint.',
+        responses: { '200': answer('The chain status.'), ...errors },
+      },
+    },
   },
 };
 

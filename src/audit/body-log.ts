@@ -3,6 +3,8 @@ import { StreamTally } from '../accounting/stream-tally.js';
 import { logBodiesFor } from '../guard/data-policy.js';
 import { guardBody } from '../guard/pii/guard.js';
 import type { PrivacyPolicy } from '../guard/pii/policy.js';
+import { restoreText, type Pseudonyms } from '../guard/pii/pseudonyms.js';
+import { textSlots } from '../guard/pii/request-text.js';
 import type { EventStream } from '../providers/types.js';
 import type { Stage } from '../server/lifecycle.js';
 import type { RequestContext } from '../server/request-context.js';
@@ -75,7 +77,10 @@ export interface PendingBody {
   readonly requestId: string;
   readonly ts: number;
   readonly teamId: string | null;
+  /** The body as sent upstream: under `pseudonymize` its texts hold placeholders. */
   readonly prompt: unknown;
+  /** The placeholders' originals, so that every prompt is stored in the same redacted form. */
+  readonly pseudonyms: Pseudonyms | null;
   readonly completion: string | null;
 }
 
@@ -91,6 +96,8 @@ export interface StoredBody {
 /** The prompt (the request body as sent upstream) and the completion, with personal data redacted. */
 export function redactBodies(pending: PendingBody): { prompt: unknown; completion: string | null } {
   const prompt = structuredClone(pending.prompt);
+  const pseudonyms = pending.pseudonyms;
+  if (pseudonyms !== null) for (const slot of textSlots(prompt)) slot.replace(restoreText(slot.text, pseudonyms));
   guardBody(prompt, REDACT_ALL);
   let completion = pending.completion;
   if (completion !== null) {

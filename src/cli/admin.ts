@@ -9,12 +9,12 @@ import { UsageError } from './usage-error.js';
 export const ADMIN_HELP = `Manage keys and teams of a running gateway (or straight in its store).
 
 Usage:
-  stellwerk keys create [--name N] [--team ID] [--role user|admin] [--models a,b] [limits] [--expires ISO]
+  stellwerk keys create [--name N] [--team ID] [--role user|admin] [--models a,b] [limits] [--expires ISO] [--data-policy JSON]
   stellwerk keys list
   stellwerk keys get ID
   stellwerk keys revoke ID
   stellwerk keys rotate ID [--grace-ms N]
-  stellwerk teams create --name N [--models a,b] [limits]
+  stellwerk teams create --name N [--models a,b] [limits] [--data-policy JSON]
   stellwerk teams list
   stellwerk teams get ID
   stellwerk teams delete ID
@@ -47,6 +47,7 @@ const OPTIONS = {
   expires: { type: 'string' },
   'grace-ms': { type: 'string' },
   'group-by': { type: 'string' },
+  'data-policy': { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -138,12 +139,27 @@ function keyBody(values: Values): Record<string, unknown> {
   if (values.team) body.team = values.team;
   if (values.role) body.role = values.role;
   if (values.expires) body.expires_at = values.expires;
+  if (values['data-policy'] !== undefined) body.data_policy = dataPolicy(values['data-policy']);
   return body;
+}
+
+/** `--data-policy '{"log_bodies":true,"privacy":{"mode":"redact"}}'`: a JSON object, checked by the API. */
+function dataPolicy(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError('--data-policy must be a JSON object, e.g. \'{"log_bodies":true}\'');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data-policy must be a JSON object');
+  return value as Record<string, unknown>;
 }
 
 function teamBody(values: Values): Record<string, unknown> {
   if (!values.name) throw new UsageError('teams create needs --name');
-  return { name: values.name, ...limits(values) };
+  const body: Record<string, unknown> = { name: values.name, ...limits(values) };
+  if (values['data-policy'] !== undefined) body.data_policy = dataPolicy(values['data-policy']);
+  return body;
 }
 
 async function viaHttp(request: AdminRequest, values: Values): Promise<{ status: number; body: unknown }> {

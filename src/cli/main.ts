@@ -16,6 +16,7 @@ Usage:
   stellwerk fleet [--url URL] [--key KEY] [--json]
   stellwerk sim serve|plan|profiles  (see "stellwerk sim --help")
   stellwerk report --month YYYY-MM [--format csv|json|md]   (see "stellwerk report --help")
+  stellwerk audit verify|export …    (see "stellwerk audit --help")
   stellwerk --help | --version
 
 Commands:
@@ -28,6 +29,7 @@ Commands:
   fleet    Self-hosted inference servers: queue, KV cache, adapters, share of traffic.
   sim      Simulated inference servers (vLLM stand-ins) and capacity planning.
   report   Monthly report per team and model: cost, energy, CO₂e, energy-strategy savings.
+  audit    Verify the audit log's hash chain and checkpoints; export entries for an auditor.
 
 Options:
   -c, --config FILE   Config file (YAML). Env: STELLWERK_CONFIG
@@ -55,6 +57,7 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => Pro
   fleet: async () => (await import('./fleet.js')).runFleet,
   sim: async () => (await import('./sim.js')).runSim,
   report: async () => (await import('./report.js')).runReport,
+  audit: async () => (await import('./audit.js')).runAudit,
 };
 
 async function main(argv: string[]): Promise<number> {

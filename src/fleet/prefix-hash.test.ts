@@ -59,8 +59,8 @@ test('prefix hash: cheaper than sha1 per block on a 64 KB prompt', () => {
     }
   }
   const sha1 = Number(process.hrtime.bigint() - start) / rounds;
-  // A sanity bound, not a benchmark gate (the machine may be shared); the printed line is the measurement.
-  assert.ok(ours < 5_000_000, `chained hash of 64 KB took ${ours} ns`);
+  // Relative, not absolute: the machine may be shared, which slows both alike; the printed line is the measurement.
+  assert.ok(ours < sha1, `chained hash ${ours} ns vs sha1 per block ${sha1} ns`);
   process.stdout.write(`# prefix hash 64 KB: ${(ours / 1000).toFixed(0)} µs; sha1 per block: ${(sha1 / 1000).toFixed(0)} µs\n`);
 });
 

@@ -136,7 +136,7 @@ export class Governance {
     this.writer.enqueue(row);
     this.audit?.recordRequest(row, ctx.id);
     if (ctx.bodyCapture !== null) {
-      this.bodies.enqueue({ requestId: row.id, ts: row.ts, teamId: row.team_id, prompt: ctx.body, completion: completionOf(ctx) });
+      this.bodies.enqueue({ requestId: row.id, ts: row.ts, teamId: row.team_id, prompt: ctx.body, pseudonyms: ctx.pii?.pseudonyms ?? null, completion: completionOf(ctx) });
     }
   }
 

@@ -59,6 +59,9 @@ models:
         api_key: upstream-secret
         region: eu-central-1
         price: { input_per_1m: 1000, output_per_1m: 2000 }
+  - name: local
+    deployments:
+      - { provider: openai-compatible, name: gpu-1, base_url: "${emulator.url}", model: emu-model, kind: self-hosted, engine: ollama }
 `);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -160,6 +163,7 @@ async function flow(): Promise<void> {
     await keyForm.getByLabel('Name').fill('reporting');
     await keyForm.getByLabel('Team').selectOption({ label: 'Finance' });
     await keyForm.getByLabel('Budget (USD)').fill('5');
+    await keyForm.getByLabel('Data policy (JSON)').fill('{"log_bodies": true}');
     await keyForm.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-key').textContent())?.trim() ?? '';
     assert.match(secret, /^sk-stw-[0-9A-Za-z]{43}$/);
@@ -189,6 +193,9 @@ async function flow(): Promise<void> {
     await row.first().getByRole('link').click();
     await page.getByRole('heading', { level: 1, name: 'Request' }).waitFor();
     await page.getByRole('heading', { level: 2, name: 'Attempts' }).waitFor();
+    await page.getByRole('row', { name: /emu-eu.*200/ }).waitFor();
+    await page.getByRole('button', { name: 'Show body' }).click();
+    await page.locator('pre.body').filter({ hasText: 'Quarterly numbers, please.' }).waitFor();
     await shot('request-detail');
 
     // Its spend shows on the Overview.
@@ -223,11 +230,14 @@ async function flow(): Promise<void> {
     await shot('models');
 
     await open('Audit');
+    await page.getByTestId('chain-status').filter({ hasText: 'Intact' }).waitFor();
+    await page.getByRole('cell', { name: 'key.created', exact: true }).first().waitFor();
     await shot('audit');
-    if (await page.getByRole('navigation').getByRole('link', { name: 'Fleet' }).count()) {
-      await open('Fleet');
-      await shot('fleet');
-    }
+    // The Fleet page is there because a self-hosted server is configured; it reads itself again every few seconds.
+    await open('Fleet');
+    await page.getByRole('row', { name: /gpu-1 \(local\)/ }).waitFor();
+    await page.waitForResponse((r) => r.url().endsWith('/admin/fleet'));
+    await shot('fleet');
 
     // Limits are edited in place; rotation shows a new secret, which works at once.
     await open('Keys & teams');

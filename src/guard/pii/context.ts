@@ -1,4 +1,4 @@
-import { contextBefore, eachMatch, looksLikeReference, type Detection } from './types.js';
+import { contextBefore, eachMatch, isWhiteSpace, looksLikeReference, type Detection } from './types.js';
 
 /** Personal data that only context tells apart: dates of birth, postal addresses, German licence plates. */
 
@@ -32,10 +32,12 @@ function plausibleDate(match: RegExpExecArray): boolean {
  * cannot hold a date of birth, and the date pattern is not run over it at all.
  */
 const ANY_BIRTH_CUE = /geb|born|birth|dob|d\.o\.b\.|\*/i;
+/** Every date the pattern knows has a year 19xx or 20xx; this test is the cheaper one, so it goes first. */
+const ANY_YEAR = new RegExp(YEAR);
 
 export function detectDatesOfBirth(text: string): Detection[] {
   const out: Detection[] = [];
-  if (!ANY_BIRTH_CUE.test(text)) return out;
+  if (!ANY_YEAR.test(text) || !ANY_BIRTH_CUE.test(text)) return out;
   eachMatch(text, DATE, (match) => {
     if (!plausibleDate(match)) return null;
     const after = BIRTH_AFTER.test(text.slice(match.index + match[0].length, match.index + match[0].length + 20));
@@ -64,6 +66,9 @@ const US_ADDRESS = new RegExp(
   'y',
 );
 
+const DIGIT_RUN = /\d+/g;
+/** Sticky at the white space before a house number: what any DE_STREET ends with (a superset). */
+const STREET_END = new RegExp(`(?<=(?:${STREET_SUFFIX}|${STREET_WORD})|(?:Am|An|Auf|Im|In|Zum|Zur|Unter|der|den|dem)\\s[${UPPER}][${LOWER}-]+)\\s`, 'uy');
 const isDigit = (code: number): boolean => code >= 48 && code <= 57;
 const isWordChar = (code: number): boolean => isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 const isUpper = (code: number): boolean => (code >= 65 && code <= 90) || code === 0xc4 || code === 0xd6 || code === 0xdc;
@@ -82,13 +87,20 @@ const isStreetChar = (code: number): boolean =>
 function addressStarts(text: string): { de: number[]; us: number[] } {
   const de: number[] = [];
   const us: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    if (!isDigit(text.charCodeAt(i))) continue;
-    const runStart = i;
-    while (i + 1 < text.length && isDigit(text.charCodeAt(i + 1))) i++;
+  // The regex engine finds digits much faster than a loop over the characters.
+  // test() rather than exec(): no match object per run; the run's start is found by stepping back.
+  DIGIT_RUN.lastIndex = 0;
+  while (DIGIT_RUN.test(text)) {
+    const after = DIGIT_RUN.lastIndex;
+    let runStart = after - 1;
+    while (runStart > 0 && isDigit(text.charCodeAt(runStart - 1))) runStart--;
     const before = runStart > 0 ? text.charCodeAt(runStart - 1) : -1;
-    if (!isWordChar(before) && i + 1 - runStart <= 6) us.push(runStart);
-    if (runStart < 2 || !/\s/.test(text[runStart - 1]!)) continue;
+    // A US address continues with white space and a capital (the street, or N/S/E/W).
+    if (!isWordChar(before) && after - runStart <= 6 && isWhiteSpace(text.charCodeAt(after)) && isUpper(text.charCodeAt(after + 1))) us.push(runStart);
+    if (runStart < 2 || !isWhiteSpace(before)) continue;
+    // A German street ends in a suffix or street word, or is the name after "Am", "In der" …
+    STREET_END.lastIndex = runStart - 1;
+    if (!STREET_END.test(text)) continue;
     const found: number[] = [];
     let wordEnd = runStart - 1;
     for (let words = 0; words < 3 && wordEnd > 0 && isStreetChar(text.charCodeAt(wordEnd - 1)); words++) {
@@ -97,7 +109,7 @@ function addressStarts(text: string): { de: number[]; us: number[] } {
       for (let p = wordEnd - 1; p >= at; p--) {
         if (isUpper(text.charCodeAt(p)) && (p === at || !isStreetLetter(text.charCodeAt(p - 1)))) found.push(p);
       }
-      if (at < 2 || !/\s/.test(text[at - 1]!)) break;
+      if (at < 2 || !isWhiteSpace(text.charCodeAt(at - 1))) break;
       wordEnd = at - 1;
     }
     for (let k = found.length - 1; k >= 0; k--) de.push(found[k]!);

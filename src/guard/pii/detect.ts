@@ -79,9 +79,20 @@ function certainWinners(found: readonly Detection[]): ((start: number, end: numb
 function withoutOverlaps(found: Detection[]): Detection[] {
   if (found.length <= 1) return found;
   found.sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  // Kept detections never overlap, so in start order their ends ascend too: whether a new one
+  // overlaps any is decided by its neighbours (binary search; a PII-dense prompt has hundreds).
   const kept: Detection[] = [];
   for (const detection of found) {
-    if (!kept.some((other) => detection.start < other.end && other.start < detection.end)) kept.push(detection);
+    let low = 0;
+    let high = kept.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (kept[middle]!.start < detection.end) low = middle + 1;
+      else high = middle;
+    }
+    // kept[low - 1] is the last one starting before this one ends: the only one that can overlap it.
+    if (low > 0 && kept[low - 1]!.end > detection.start) continue;
+    kept.splice(low, 0, detection);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept;
 }

@@ -53,6 +53,14 @@ export function looksLikeReference(text: string, start: number): boolean {
   return NOT_PERSONAL.test(text.slice(Math.max(0, start - 30), start));
 }
 
+/** ECMAScript `\s`, by code unit (for scanning without a regex call per character). */
+export function isWhiteSpace(code: number): boolean {
+  return (
+    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
 /** Runs a global regex and maps each match (with its groups) to detections. */
 export function eachMatch(text: string, pattern: RegExp, visit: (match: RegExpExecArray) => Detection | null, out: Detection[]): void {
   pattern.lastIndex = 0;
