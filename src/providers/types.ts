@@ -11,11 +11,12 @@ import type {
   Usage,
 } from '../core/types.js';
 import type { Timeouts } from '../config/deployment-base.js';
+import type { AbortLike } from './http/abort.js';
 
 /** What an adapter gets for one upstream call. */
 export interface UpstreamCall {
   /** Aborted when the client leaves or the total timeout passes; the adapter must stop at once. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   readonly requestId: string;
   /** Headers from the client that travel upstream (e.g. traceparent). */
   readonly forwardHeaders: Readonly<Record<string, string>>;

@@ -2,6 +2,7 @@ import { GatewayError } from '../core/errors.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { AttemptTicket } from '../routing/deployment-state.js';
 import type { UpstreamCall } from '../providers/types.js';
+import { CallSignal } from '../providers/http/abort.js';
 import type { RequestContext } from './request-context.js';
 import type { AttemptTrace } from '../telemetry/tracing.js';
 
@@ -15,7 +16,7 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
  */
 export class Attempt {
   readonly call: UpstreamCall;
-  private readonly controller = new AbortController();
+  private readonly signal = new CallSignal();
   private readonly ticket: AttemptTicket;
   private readonly timer: NodeJS.Timeout;
   /** This attempt's span (tracing on), whose trace context travels upstream instead of the client's. */
@@ -29,11 +30,11 @@ export class Attempt {
     timeoutMs: number,
   ) {
     this.ticket = deployment.state.begin(now, tokens, ctx.stream);
-    const signal = this.controller.signal;
-    if (ctx.clientGone) this.controller.abort(new GatewayError('client_closed_request'));
-    else ctx.whenClientGone(() => this.controller.abort(new GatewayError('client_closed_request')));
+    const signal = this.signal;
+    if (ctx.clientGone) signal.abort(new GatewayError('client_closed_request'));
+    else ctx.whenClientGone(() => signal.abort(new GatewayError('client_closed_request')));
     this.timer = setTimeout(() => {
-      this.controller.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${timeoutMs} ms in total.`, transport: 'timeout' }));
+      signal.abort(new GatewayError('upstream_timeout', { message: `The upstream call took longer than ${timeoutMs} ms in total.`, transport: 'timeout' }));
     }, timeoutMs);
     this.trace = ctx.trace === null ? null : ctx.trace.startAttempt(ctx, deployment, ctx.attempts);
     this.call = { signal, requestId: ctx.id, forwardHeaders: this.trace === null ? forwardHeaders(ctx) : this.trace.headers };

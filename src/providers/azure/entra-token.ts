@@ -5,7 +5,7 @@ import { UpstreamClient } from '../http/upstream-client.js';
 import { scrub } from '../http/upstream-errors.js';
 import type { UpstreamCall } from '../types.js';
 import type { EntraSettings } from './config.js';
-import { abortReason, untilAborted } from '../http/abort.js';
+import { abortReason, untilAborted, type AbortLike } from '../http/abort.js';
 
 interface CachedToken {
   readonly token: string;
@@ -65,7 +65,7 @@ export class EntraTokenSource {
   }
 
   /** A valid access token; waits for a fetch only when the cached one is due (or there is none). */
-  async token(signal: AbortSignal): Promise<string> {
+  async token(signal: AbortLike): Promise<string> {
     const cached = this.cached;
     if (cached !== null && this.now() < cached.refreshAt) return cached.token;
     try {

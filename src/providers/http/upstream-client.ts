@@ -5,7 +5,7 @@ import type { Timeouts } from '../../config/deployment-base.js';
 import type { UpstreamCall } from '../types.js';
 import { upstreamStatusError } from './upstream-errors.js';
 import { mapTransportError } from './transport-errors.js';
-import { abortReason } from './abort.js';
+import { abortReason, asAbortSignal } from './abort.js';
 
 export interface UpstreamClientOptions {
   readonly baseUrl: string;
@@ -68,7 +68,7 @@ export class UpstreamClient {
         path: this.basePath + request.path,
         headers: request.headers,
         body: request.body,
-        signal: call.signal,
+        signal: asAbortSignal(call.signal),
       });
     } catch (error) {
       throw this.failure(error, call);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortReason } from '../http/abort.js';
+import { abortReason, asAbortSignal } from '../http/abort.js';
 import type {
   ChatChunk,
   ChatRequest,
@@ -209,7 +209,7 @@ export class SimulatorAdapter implements ProviderAdapter {
     if (call.signal.aborted) throw abortReason(call.signal);
     if (ms <= 0) return;
     try {
-      await sleep(ms, undefined, { signal: call.signal });
+      await sleep(ms, undefined, { signal: asAbortSignal(call.signal) });
     } catch {
       throw abortReason(call.signal);
     }
