@@ -45,46 +45,9 @@ export class Fleet {
 
   /** Links `routes` (built from `config`) to the fleet and re-times the scraper. */
   sync(config: Config, routes: RouteTable): FleetSnapshot {
-    const next = new Map<string, Backend>();
-    const byDeployment = new Map<string, Backend>();
-    const routing = new Map<string, FleetRouting>();
-    for (const model of config.models) {
-      routing.set(model.name, routingOf(config.fleet, model));
-      const deployments = routes.get(model.name)?.deployments ?? [];
-      model.deployments.forEach((settings, index) => {
-        if (settings.kind !== 'self-hosted' || settings.provider !== 'openai-compatible') return;
-        const name = deploymentName(model.name, index, settings);
-        const deployment = deployments.find((candidate) => candidate.name === name);
-        if (deployment === undefined) return;
-        const engine = settings.engine ?? 'auto';
-        const metricsUrl = engine === 'ollama' ? null : (settings.metrics_url ?? defaultMetricsUrl(settings.base_url));
-        const id = metricsUrl === null ? `deployment:${name}` : displayUrl(metricsUrl);
-        const wanted = backendSettings(config.fleet, model, metricsUrl, engine);
-        let backend = next.get(id);
-        if (backend === undefined) {
-          backend = this.backends.get(id) ?? new Backend(id, wanted);
-          backend.update(wanted);
-          backend.states = [];
-          backend.deployments = [];
-          next.set(id, backend);
-        } else {
-          // A server shared by aliases is read as often and judged as strictly as the strictest asks.
-          backend.update({
-            ...backend.settings,
-            intervalMs: Math.min(backend.settings.intervalMs, wanted.intervalMs),
-            timeoutMs: Math.min(backend.settings.timeoutMs, wanted.timeoutMs),
-            staleAfterMs: Math.min(backend.settings.staleAfterMs, wanted.staleAfterMs),
-          });
-        }
-        backend.states.push(deployment.state);
-        backend.deployments.push({ name, alias: model.name });
-        byDeployment.set(name, backend);
-      });
-    }
-    this.backends = next;
-    this.scraper.watch([...next.values()]);
-    const snapshot: FleetSnapshot = { backendByDeployment: byDeployment, routingByAlias: routing, backends: [...next.values()] };
-    SNAPSHOTS.set(routes, snapshot);
+    const snapshot = buildFleetSnapshot(config, routes, this.backends);
+    this.backends = new Map(snapshot.backends.map((backend) => [backend.id, backend]));
+    this.scraper.watch(snapshot.backends);
     return snapshot;
   }
 
@@ -96,6 +59,55 @@ export class Fleet {
   stop(): void {
     this.scraper.stop();
   }
+}
+
+/**
+ * What the fleet knows for `routes`, without scraping: one Backend per metrics URL (taken from
+ * `previous` by id when there, so readings and remembered prompt blocks survive a reload) and
+ * each alias's routing settings; attached to `routes` for the requests that use it. Whoever
+ * builds it keeps the backends' readings current (the scraper in the gateway; a virtual-time
+ * replay in bench/fleet-virtual.ts).
+ */
+export function buildFleetSnapshot(config: Config, routes: RouteTable, previous: ReadonlyMap<string, Backend> = new Map()): FleetSnapshot {
+  const next = new Map<string, Backend>();
+  const byDeployment = new Map<string, Backend>();
+  const routing = new Map<string, FleetRouting>();
+  for (const model of config.models) {
+    routing.set(model.name, routingOf(config.fleet, model));
+    const deployments = routes.get(model.name)?.deployments ?? [];
+    model.deployments.forEach((settings, index) => {
+      if (settings.kind !== 'self-hosted' || settings.provider !== 'openai-compatible') return;
+      const name = deploymentName(model.name, index, settings);
+      const deployment = deployments.find((candidate) => candidate.name === name);
+      if (deployment === undefined) return;
+      const engine = settings.engine ?? 'auto';
+      const metricsUrl = engine === 'ollama' ? null : (settings.metrics_url ?? defaultMetricsUrl(settings.base_url));
+      const id = metricsUrl === null ? `deployment:${name}` : displayUrl(metricsUrl);
+      const wanted = backendSettings(config.fleet, model, metricsUrl, engine);
+      let backend = next.get(id);
+      if (backend === undefined) {
+        backend = previous.get(id) ?? new Backend(id, wanted);
+        backend.update(wanted);
+        backend.states = [];
+        backend.deployments = [];
+        next.set(id, backend);
+      } else {
+        // A server shared by aliases is read as often and judged as strictly as the strictest asks.
+        backend.update({
+          ...backend.settings,
+          intervalMs: Math.min(backend.settings.intervalMs, wanted.intervalMs),
+          timeoutMs: Math.min(backend.settings.timeoutMs, wanted.timeoutMs),
+          staleAfterMs: Math.min(backend.settings.staleAfterMs, wanted.staleAfterMs),
+        });
+      }
+      backend.states.push(deployment.state);
+      backend.deployments.push({ name, alias: model.name });
+      byDeployment.set(name, backend);
+    });
+  }
+  const snapshot: FleetSnapshot = { backendByDeployment: byDeployment, routingByAlias: routing, backends: [...next.values()] };
+  SNAPSHOTS.set(routes, snapshot);
+  return snapshot;
 }
 
 function routingOf(fleet: FleetConfig, model: ModelConfig): FleetRouting {

@@ -286,6 +286,26 @@ describe('stellwerk audit', () => {
     assert.match(usage.stderr.join(''), /--from "yesterday" is not an ISO 8601 time/);
   });
 
+  test('teams create --data-policy stores the team’s policy, and the action is in the audit log verify reads', async () => {
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      `governance: { sqlite_path: ${join(dir, 'cli.db')}, key_pepper: pepper-for-the-cli-test }\n` +
+        `audit: { hmac_secret: ${SECRET} }\n` +
+        'models:\n  - name: demo\n    deployments: [{ provider: simulator }]\n',
+    );
+    const created = spawnCli(['teams', 'create', '--store', '--config', config, '--name', 'legal', '--data-policy', '{"log_bodies":true,"residency":["eu"]}']);
+    assert.equal(await created.exited(), 0, created.stderr.join(''));
+    const team = JSON.parse(created.stdout.join('\n')) as { id: string; data_policy: unknown };
+    assert.deepEqual(team.data_policy, { log_bodies: true, residency: ['eu'] });
+    const verify = spawnCli(['audit', 'verify', '--config', config]);
+    assert.equal(await verify.exited(), 0, verify.stderr.join(''));
+    assert.match(verify.stdout.join('\n'), /entries:\s+1\n/);
+    const bad = spawnCli(['teams', 'create', '--store', '--config', config, '--name', 'x', '--data-policy', '{log_bodies']);
+    assert.equal(await bad.exited(), 2);
+    assert.match(bad.stderr.join(''), /--data-policy must be a JSON object/);
+  });
+
   test('verify names the first broken entry and exits 1 after a row was changed', async () => {
     const copy = join(dir, 'tampered.db');
     writeFileSync(copy, readFileSync(dbPath));

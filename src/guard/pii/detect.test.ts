@@ -166,3 +166,43 @@ describe('thresholds and overlaps', () => {
     assert.deepEqual(found(`Tel und IBAN ${iban}`), [`iban:${iban}`]);
   });
 });
+
+/**
+ * The scan tries most patterns only where a match can start (after `@`, around `.` and `:`, at
+ * digit runs, after a cue word, before a line break). These cases sit at the edges of those
+ * shortcuts: what they find is what a pattern run over every character finds.
+ */
+describe('fast paths find what a full scan finds', () => {
+  test('e-mail: adjacent addresses, a local part at and beyond its 64-character limit, a stray @', () => {
+    assert.deepEqual(found('a.b@example.de,c_d@example.com;@x e@f', 'email'), ['email:a.b@example.de', 'email:c_d@example.com']);
+    const local = `a${'b'.repeat(63)}`;
+    assertFinds('email', `mail ${local}@example.org`, `${local}@example.org`);
+    assertNothing('email', `mail x${local}@example.org`);
+  });
+
+  test('IP addresses next to ports, other numbers and in compressed IPv6 form', () => {
+    assert.deepEqual(found('1.2 and 10.0.0.1:8080, 1234.5.6.7, ::1', 'ip_address'), ['ip_address:10.0.0.1', 'ip_address:::1']);
+    assertFinds('ip_address', 'see 2001:db8:0:0:0:0:2:1.', '2001:db8:0:0:0:0:2:1');
+  });
+
+  test('cued names after any white space, overlapping cues, signatures after punctuation and CRLF', () => {
+    assertFinds('person', 'mein Name ist\u2003Gundula Quandt', 'Gundula Quandt');
+    assertFinds('person', 'unterzeichnet von Wendelin Hinterberger', 'Wendelin Hinterberger');
+    assertFinds('person', 'Viele Grüße! \t\r\nMarlies Featherstone', 'Marlies Featherstone');
+    assertFinds('person', 'Kontakt:\n\nTobin Okafor', 'Tobin Okafor');
+    assertNothing('person', 'Viele Grüße.\nDer Vorstand');
+  });
+
+  test('addresses after punctuation and with streets of up to three words', () => {
+    assertFinds('address', '(Hauptstraße 12, 10115 Berlin)', 'Hauptstraße 12, 10115 Berlin');
+    assertFinds('address', 'Treffpunkt Unter den Linden 7.', 'Unter den Linden 7');
+    assertFinds('address', 'Büro: Alte Hauptstraße 5', 'Alte Hauptstraße 5');
+    assertFinds('address', 'at 1600 N Maple Street, Springfield, IL 62704', '1600 N Maple Street, Springfield, IL 62704');
+  });
+
+  test('a phone-like group inside a kept IBAN is not reported; a phone next to it is', () => {
+    const text = 'Konto GB29 NWBK 6016 1331 9268 19, Tel. 030 12345678';
+    assert.deepEqual(found(text).filter((item) => !item.startsWith('iban:')), ['phone:030 12345678']);
+    assert.ok(found(text).includes('iban:GB29 NWBK 6016 1331 9268 19'));
+  });
+});

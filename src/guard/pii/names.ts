@@ -29,7 +29,8 @@ const INTRO_CUE = new RegExp(`(?<![\\p{L}])(?:${cues(INTRO_WORDS)})\\s+(${NAME})
 const SOFT_CUE = new RegExp(`(?<![\\p{L}])(?:${cues(SOFT_WORDS)})\\s+(${NAME})`, 'uy');
 const SIGNATURE = new RegExp(`(?:${cues(SIGNATURE_WORDS)})[,!.]?[ \\t]*\\r?\\n\\s*(${NAME})`, 'uy');
 
-const GAZETTEER_NAME = new RegExp(`(?<![\\p{L}])${NAME}`, 'gu');
+/** NAME with its first token captured (the gazetteer looks that up first). */
+const GAZETTEER_NAME = new RegExp(`(?<![\\p{L}])(${NAME_TOKEN})(?:\\s(?:${PARTICLE}\\s){0,2}${NAME_TOKEN}){0,2}`, 'gu');
 
 /** Capitalised words that are never the second half of a name. */
 const NOT_NAME = new Set(
@@ -172,7 +173,7 @@ export function detectNames(text: string, useNlp = false): Detection[] {
 /** A known given name (with what follows it), or a known given name and surname pair. */
 function gazetteerName(text: string, match: RegExpExecArray): Detection | null {
   // Fast path: most capitalised words are not given names; no splitting for them.
-  const first = firstToken(match[0]);
+  const first = match[1]!;
   if (!FIRST_NAMES.has(first)) {
     // A capitalised word before a known surname pair ("Sehr geehrte Anna Schmidt") is found by the next match.
     return null;

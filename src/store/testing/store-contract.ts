@@ -24,6 +24,7 @@ export function team(id: string, overrides: Partial<TeamRecord> = {}): TeamRecor
     name: `Team ${id}`,
     models: ['gpt-4o', 'llama-3-70b'],
     metadata: { cost_center: 'R&D-42', nested: { list: [1, 2.5, 'drei', null, true], empty: {} }, unicode: 'Grüße 🚂' },
+    data_policy: { log_bodies: true, residency: ['eu'] },
     state: 'active',
     rpm: 600,
     tpm: 100_000,
@@ -83,6 +84,8 @@ export function request(id: string, overrides: Partial<RequestRow> = {}): Reques
     co2e_ug: null,
     usage_estimated: false,
     attempts: null,
+    region: null,
+    pii_types: null,
     ...overrides,
   };
 }
@@ -195,7 +198,7 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
 
     test('request rows round-trip with numbers and booleans as JS values; odd values are made storable', async () => {
       const rows = [
-        request('r-rt-1', { ts: T0 - 10 * DAY, stream: true, ttft_ms: 42, error_code: null, cost_nanos: 4_000_000_000_123 }),
+        request('r-rt-1', { ts: T0 - 10 * DAY, stream: true, ttft_ms: 42, error_code: null, cost_nanos: 4_000_000_000_123, region: 'eu-west', pii_types: { email: 2, iban: 1 } }),
         request('r-rt-2', { ts: T0 - 10 * DAY + 1, key_id: null, team_id: null, alias: null, deployment: null, status: 502, error_code: 'upstream_error' }),
         request('r-rt-3', { ts: T0 - 10 * DAY + 2, latency_ms: 12.7, ttft_ms: 3.2, alias: 'evil\u0000alias' }),
       ];
