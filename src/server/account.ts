@@ -15,7 +15,7 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   const status = ctx.status;
   metrics.requestSeries(ctx.endpoint, alias, deployment, status).inc();
   metrics.durationSeries(ctx.endpoint, alias, deployment).observe(durationMs / 1000);
-  if (ctx.ttftMs !== null) metrics.timeToFirstToken.observe({ alias, deployment }, ctx.ttftMs / 1000);
+  if (ctx.ttftMs !== null) metrics.ttftSeries(alias, deployment).observe(ctx.ttftMs / 1000);
   const error = ctx.error;
   if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
     metrics.upstreamErrors.inc({ deployment, code: error.code });
@@ -26,15 +26,16 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   if (pii !== null) for (const [type, count] of Object.entries(pii.counts)) metrics.piiDetections.inc({ type, mode: pii.mode }, count);
   const usage = ctx.usage;
   if (usage !== null) {
-    metrics.tokens.inc({ alias, deployment, kind: 'prompt' }, usage.prompt_tokens ?? 0);
-    metrics.tokens.inc({ alias, deployment, kind: 'completion' }, usage.completion_tokens ?? 0);
+    const tokens = metrics.tokenSeries(alias, deployment);
+    tokens.prompt.inc(usage.prompt_tokens ?? 0);
+    tokens.completion.inc(usage.completion_tokens ?? 0);
   }
   const figures = settleAccounting(ctx);
   if (figures !== null) {
-    const labels = { alias, deployment, team: ctx.identity.kind === 'key' ? (ctx.identity.key.team_id ?? '') : '' };
-    metrics.costUsd.inc(labels, figures.costUsd);
-    if (figures.energyWh !== null) metrics.energyWh.inc(labels, figures.energyWh);
-    if (figures.co2eG !== null) metrics.co2eGrams.inc(labels, figures.co2eG);
+    const series = metrics.accountingSeries(alias, deployment, ctx.identity.kind === 'key' ? (ctx.identity.key.team_id ?? '') : '');
+    series.cost.inc(figures.costUsd);
+    if (figures.energyWh !== null) series.energy.inc(figures.energyWh);
+    if (figures.co2eG !== null) series.co2e.inc(figures.co2eG);
   }
   const level = error === null ? 'info' : error.level;
   logger[level](

@@ -60,6 +60,26 @@ export class GatewayMetrics {
     return this.child(`i\u0000${endpoint}`, () => this.inFlight.labels({ endpoint }));
   }
 
+  ttftSeries(alias: string, deployment: string): Histogram.Internal<'alias' | 'deployment'> {
+    return this.child(`t\u0000${alias}\u0000${deployment}`, () => this.timeToFirstToken.labels({ alias, deployment }));
+  }
+
+  /** Prompt and completion token counters of an alias and deployment. */
+  tokenSeries(alias: string, deployment: string): { readonly prompt: Counter.Internal; readonly completion: Counter.Internal } {
+    return this.child(`k\u0000${alias}\u0000${deployment}`, () => ({
+      prompt: this.tokens.labels({ alias, deployment, kind: 'prompt' }),
+      completion: this.tokens.labels({ alias, deployment, kind: 'completion' }),
+    }));
+  }
+
+  /** The cost, energy and CO₂e counters of an alias, deployment and team. */
+  accountingSeries(alias: string, deployment: string, team: string): { readonly cost: Counter.Internal; readonly energy: Counter.Internal; readonly co2e: Counter.Internal } {
+    return this.child(`c\u0000${alias}\u0000${deployment}\u0000${team}`, () => {
+      const labels = { alias, deployment, team };
+      return { cost: this.costUsd.labels(labels), energy: this.energyWh.labels(labels), co2e: this.co2eGrams.labels(labels) };
+    });
+  }
+
   attemptSeries(deployment: string, outcome: string): Counter.Internal {
     return this.child(`a\u0000${deployment}\u0000${outcome}`, () => this.attempts.labels({ deployment, outcome }));
   }
