@@ -55,7 +55,8 @@ export interface Settings {
 export function readSettings(): Settings {
   const mode = env('BENCH_FLEET_MODE', 'virtual');
   if (mode !== 'virtual' && mode !== 'http') throw new Error('BENCH_FLEET_MODE must be virtual or http');
-  const trace = env('BENCH_FLEET_TRACE', 'code');
+  // HTTP mode defaults to the code trace (short answers: few SSE chunks for a small machine).
+  const trace = env('BENCH_FLEET_TRACE', mode === 'http' ? 'code' : 'conv');
   if (trace !== 'code' && trace !== 'conv') throw new Error('BENCH_FLEET_TRACE must be code or conv');
   const known = new Set<string>(STRATEGIES);
   const asked = env('BENCH_FLEET_STRATEGIES', WANTED.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -28,21 +28,41 @@ function plausibleDate(match: RegExpExecArray): boolean {
 }
 
 /**
- * Fast path: every birth cue (before or after the date) contains one of these; a text without any
- * cannot hold a date of birth, and the date pattern is not run over it at all.
+ * Fast path: every birth cue (before or after the date) contains one of these. A text without a
+ * year or without any of them cannot hold a date of birth and is not scanned for dates; otherwise
+ * only a date with one of them close enough (40 characters before, 20 after) is looked at closely.
  */
-const ANY_BIRTH_CUE = /geb|born|birth|dob|d\.o\.b\.|\*/i;
+const ANY_BIRTH_CUE = /geb|born|birth|dob|d\.o\.b\.|\*/gi;
 /** Every date the pattern knows has a year 19xx or 20xx; this test is the cheaper one, so it goes first. */
 const ANY_YEAR = new RegExp(YEAR);
 
+/** Where the birth cues start, in order (overlapping ones too). */
+function birthCues(text: string): number[] {
+  const at: number[] = [];
+  ANY_BIRTH_CUE.lastIndex = 0;
+  for (let match = ANY_BIRTH_CUE.exec(text); match !== null; match = ANY_BIRTH_CUE.exec(text)) {
+    at.push(match.index);
+    ANY_BIRTH_CUE.lastIndex = match.index + 1;
+  }
+  return at;
+}
+
 export function detectDatesOfBirth(text: string): Detection[] {
   const out: Detection[] = [];
-  if (!ANY_YEAR.test(text) || !ANY_BIRTH_CUE.test(text)) return out;
+  if (!ANY_YEAR.test(text)) return out;
+  const cues = birthCues(text);
+  if (cues.length === 0) return out;
+  let next = 0;
   eachMatch(text, DATE, (match) => {
-    if (!plausibleDate(match)) return null;
-    const after = BIRTH_AFTER.test(text.slice(match.index + match[0].length, match.index + match[0].length + 20));
-    if (!after && !contextBefore(text, match.index, BIRTH_CONTEXT, 40)) return null;
-    return { type: 'date_of_birth', start: match.index, end: match.index + match[0].length, confidence: 0.9 };
+    const start = match.index;
+    const end = start + match[0].length;
+    while (next < cues.length && cues[next]! < start - 40) next++;
+    let near = false;
+    for (let k = next; k < cues.length && cues[k]! < end + 20 && !near; k++) near = cues[k]! < start || cues[k]! >= end;
+    if (!near || !plausibleDate(match)) return null;
+    const after = BIRTH_AFTER.test(text.slice(end, end + 20));
+    if (!after && !contextBefore(text, start, BIRTH_CONTEXT, 40)) return null;
+    return { type: 'date_of_birth', start, end, confidence: 0.9 };
   }, out);
   return out;
 }
@@ -98,7 +118,10 @@ function addressStarts(text: string): { de: number[]; us: number[] } {
     // A US address continues with white space and a capital (the street, or N/S/E/W).
     if (!isWordChar(before) && after - runStart <= 6 && isWhiteSpace(text.charCodeAt(after)) && isUpper(text.charCodeAt(after + 1))) us.push(runStart);
     if (runStart < 2 || !isWhiteSpace(before)) continue;
-    // A German street ends in a suffix or street word, or is the name after "Am", "In der" …
+    // A German street ends in a suffix or street word, or is the name after "Am", "In der" …:
+    // in a lower-case letter, `-` or the `.` of "Str." (cheap test first).
+    const last = text.charCodeAt(runStart - 2);
+    if (!isStreetChar(last) || isUpper(last)) continue;
     STREET_END.lastIndex = runStart - 1;
     if (!STREET_END.test(text)) continue;
     const found: number[] = [];

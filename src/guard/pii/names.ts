@@ -93,15 +93,26 @@ function cuedAt(text: string, starts: readonly number[], pattern: RegExp, confid
 const SPACE_CAPITAL = /\s[A-ZÄÖÜÉÇŁŞ]/g;
 
 const foldAscii = (code: number): number => (code >= 65 && code <= 90 ? code + 32 : code);
-const endingKey = (a: number, b: number): number => foldAscii(a) * 0x10000 + foldAscii(b);
+const isAsciiLetter = (code: number): boolean => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+/** In the key of a two-letter cue ("an", "to"), the place before it: anything but an ASCII letter. */
+const NO_LETTER = 0x3ff;
+/**
+ * Ten bits of each character: a small integer key, cheap for a Map. Characters that share their
+ * low ten bits share keys; that only adds a candidate, which the pattern then rejects.
+ */
+const endingKey = (a: number, b: number, c: number): number => ((foldAscii(a) & 0x3ff) << 20) | ((foldAscii(b) & 0x3ff) << 10) | (foldAscii(c) & 0x3ff);
 
-/** Cue phrase lengths by their last two characters (case-folded), for finding where a cue would start. */
+/**
+ * Cue phrase lengths by their last three characters (case-folded), for finding where a cue would
+ * start; a two-letter cue by its letters after a non-letter (its pattern requires that).
+ */
 function endings(words: string): Map<number, number[]> {
   const map = new Map<number, number[]>();
   for (const phrase of words.split('|')) {
-    const key = endingKey(phrase.charCodeAt(phrase.length - 2), phrase.charCodeAt(phrase.length - 1));
+    const n = phrase.length;
+    const key = n >= 3 ? endingKey(phrase.charCodeAt(n - 3), phrase.charCodeAt(n - 2), phrase.charCodeAt(n - 1)) : endingKey(NO_LETTER, phrase.charCodeAt(0), phrase.charCodeAt(1));
     const lengths = map.get(key) ?? [];
-    if (!lengths.includes(phrase.length)) lengths.push(phrase.length);
+    if (!lengths.includes(n)) lengths.push(n);
     map.set(key, lengths);
   }
   return map;
@@ -112,7 +123,14 @@ const SIGNATURE_ENDINGS = endings(SIGNATURE_WORDS);
 
 function addStarts(text: string, end: number, table: Map<number, number[]>, into: number[]): void {
   if (end < 2) return;
-  const lengths = table.get(endingKey(text.charCodeAt(end - 2), text.charCodeAt(end - 1)));
+  const before = end >= 3 ? text.charCodeAt(end - 3) : -1;
+  const b = text.charCodeAt(end - 2);
+  const c = text.charCodeAt(end - 1);
+  if (before >= 0) pushStarts(table.get(endingKey(before, b, c)), end, into);
+  if (!isAsciiLetter(before)) pushStarts(table.get(endingKey(NO_LETTER, b, c)), end, into);
+}
+
+function pushStarts(lengths: readonly number[] | undefined, end: number, into: number[]): void {
   if (lengths !== undefined) for (const length of lengths) if (end - length >= 0) into.push(end - length);
 }
 
