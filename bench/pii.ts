@@ -9,6 +9,7 @@
  * case before measuring, default 300), BENCH_PII_TOKENS (prompt size, default 4000), BENCH_PII_NLP=1
  * (also measure `detect` with compromise, `nlp: true`).
  */
+import { cpus, loadavg } from 'node:os';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { detectPii } from '../src/guard/pii/detect.js';
 import { guardBody } from '../src/guard/pii/guard.js';
@@ -51,6 +52,8 @@ export interface PiiCase {
 
 export interface PiiBenchResult {
   readonly settings: PiiBenchSettings;
+  /** Other processes share the cores: the 1-minute load average before and after says how much. */
+  readonly machine: { readonly cpus: number; readonly model: string; readonly load_average_before: number; readonly load_average_after: number };
   readonly target_median_us: number;
   readonly texts: readonly Omit<PiiText, 'text'>[];
   readonly cases: readonly PiiCase[];
@@ -205,6 +208,7 @@ const round1 = (value: number) => Math.round(value * 10) / 10;
  * on the (shared) machine hits all of them alike instead of spoiling one.
  */
 export function runPiiBench(settings: PiiBenchSettings, log: (line: string) => void = () => {}): PiiBenchResult {
+  const loadBefore = loadavg()[0]!;
   const texts = buildPiiTexts(settings.tokens);
   const modes: PiiBenchMode[] = settings.nlp ? ['detect', 'pseudonymize', 'detect+nlp'] : ['detect', 'pseudonymize'];
   const specs = texts.flatMap((text) => modes.map((mode) => ({ text, mode })));
@@ -242,7 +246,8 @@ export function runPiiBench(settings: PiiBenchSettings, log: (line: string) => v
     log(`  pii ${`${text.kind} ${mode}`.padEnd(36)} median ${result.median_us.toFixed(1).padStart(8)} µs  p99 ${result.p99_us.toFixed(1).padStart(8)} µs`);
     return result;
   });
-  return { settings, target_median_us: PII_TARGET_MEDIAN_US, texts: texts.map(({ text: _text, ...rest }) => rest), cases };
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', load_average_before: round1(loadBefore), load_average_after: round1(loadavg()[0]!) };
+  return { settings, machine, target_median_us: PII_TARGET_MEDIAN_US, texts: texts.map(({ text: _text, ...rest }) => rest), cases };
 }
 
 export function piiSettings(number: (name: string, fallback: number, min: number) => number): PiiBenchSettings {
@@ -259,6 +264,8 @@ export function formatPii(result: PiiBenchResult): string {
   const lines = [
     `PII scan: one prompt of ~${s.tokens} tokens (o200k_base) per scan, in process; ${s.warmup} warm-up scans, then ${s.runs} timed scans per case, ` +
       `the cases taking turns. Target: median <= ${result.target_median_us} µs`,
+    `Machine: ${result.machine.cpus} cores (${result.machine.model}); load average ${result.machine.load_average_before} before, ${result.machine.load_average_after} after ` +
+      `(much above 0 means other processes shared the cores and the times are inflated)`,
   ];
   const header = ['text', 'tokens', 'chars', 'found', 'mode', 'median µs', 'p99 µs', 'mean µs', 'max µs', 'result'];
   const rows = result.cases.map((k) => {

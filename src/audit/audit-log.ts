@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditConfig } from '../config/schema.js';
 import type { Identity } from '../guard/keys.js';
-import type { RequestRow } from '../store/types.js';
 import { AuditStore } from './audit-store.js';
 import { BatchQueue } from './batch-queue.js';
+import type { AppendOptions } from './chain.js';
 import type { AuditEvent, AuditKind, AuditValue } from './types.js';
 
 export interface AuditLogHooks {
@@ -11,6 +11,11 @@ export interface AuditLogHooks {
   readonly onError?: (error: unknown, what: string) => void;
   /** Entries that could not be kept (queue full, or shutdown gave up); for a metric. */
   readonly onDrop?: (count: number) => void;
+  /**
+   * Writes the request entries queued so far: they travel with their request rows (the request
+   * writer), so flush() waits for those too. True when all were written within `timeoutMs`.
+   */
+  readonly flushRequests?: (timeoutMs?: number) => Promise<boolean>;
 }
 
 /** An admin action as the admin service reports it. */
@@ -31,9 +36,12 @@ export interface AdminAuditSink {
 
 /**
  * The running audit log: admin actions are appended at once (the admin call waits for them),
- * requests are queued and appended in batches off the request path, and checkpoints are written
- * every `checkpoint_every` entries (within the append) or every `checkpoint_interval_ms` when
- * there are new entries. Process-wide, like the governance it belongs to.
+ * config reloads are queued, and checkpoints are written every `checkpoint_every` entries
+ * (within an append) or every `checkpoint_interval_ms` when there are new entries. Requests'
+ * entries are not written here: they are derived from the request rows and appended with them,
+ * in the request writer's transaction (on SQLite in its thread; see AuditStore.insertRequests
+ * and src/store/sqlite-writer-worker.ts), so that the request path does no audit work at all.
+ * Process-wide, like the governance it belongs to.
  */
 export class AuditLog implements AdminAuditSink {
   readonly store: AuditStore;
@@ -94,28 +102,10 @@ export class AuditLog implements AdminAuditSink {
     void this.queue.flush().catch(() => undefined);
   }
 
-  /** One answered request, from its request-log row: metadata only. Synchronous, O(1). */
-  recordRequest(row: RequestRow, requestId: string): void {
-    const data: Record<string, AuditValue> = {
-      request_id: requestId,
-      key_id: row.key_id,
-      team_id: row.team_id,
-      alias: row.alias,
-      deployment: row.deployment,
-      region: row.region ?? null,
-      endpoint: row.endpoint,
-      status: row.status,
-      prompt_tokens: row.prompt_tokens,
-      completion_tokens: row.completion_tokens,
-      pii_types: row.pii_types === null || row.pii_types === undefined ? {} : { ...row.pii_types },
-    };
-    if (row.error_code !== null) data.error_code = row.error_code;
-    this.queue.enqueue({ id: row.id, ts: row.ts, kind: 'request', actor: null, team_id: row.team_id, subject: requestId, data });
-  }
-
-  /** Writes what is queued (tests, shutdown). */
-  flush(timeoutMs?: number): Promise<boolean> {
-    return this.queue.flush(timeoutMs);
+  /** Writes what is queued, request entries included (tests, shutdown). */
+  async flush(timeoutMs?: number): Promise<boolean> {
+    const [own, requests] = await Promise.all([this.queue.flush(timeoutMs), this.hooks.flushRequests?.(timeoutMs) ?? true]);
+    return own && requests;
   }
 
   /** Writes a checkpoint of the head unless the last one marks it already. */
@@ -135,9 +125,14 @@ export class AuditLog implements AdminAuditSink {
     await this.checkpointNow();
   }
 
-  private appendOptions() {
-    return { checkpointEvery: this.settings.checkpoint_every, secret: this.secret };
+  private appendOptions(): AppendOptions {
+    return auditAppendOptions(this.settings);
   }
+}
+
+/** How appends checkpoint and sign, from the `audit` config: the same wherever entries are appended. */
+export function auditAppendOptions(settings: AuditConfig): AppendOptions {
+  return { checkpointEvery: settings.checkpoint_every, checkpointIntervalMs: settings.checkpoint_interval_ms, secret: settings.hmac_secret ?? null };
 }
 
 /** `master`, `key:<id>`, or `anonymous` (never reaches the admin service, but named all the same). */

@@ -1,17 +1,14 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuditEntriesTable, AuditCheckpointsTable, SqlDialectName, StoreSchema } from '../store/schema.js';
-import { canonicalJson, checkpointSignature, entryHash, GENESIS_HASH } from './canonical.js';
+import { insertRequestRows } from '../store/sql-store.js';
+import type { GovernanceStore, RequestRow } from '../store/types.js';
+import { EMPTY_HEAD, entryToRow, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type ChainHead } from './chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditKind } from './types.js';
+
+export type { AppendOptions, ChainHead } from './chain.js';
 
 /** Rows per INSERT: 10 parameters each, far below both databases' limits. */
 const INSERT_CHUNK = 300;
-
-export interface AppendOptions {
-  /** Write a checkpoint when this many entries were appended since the last one. */
-  readonly checkpointEvery: number;
-  /** Signs checkpoints; null: they are written unsigned. */
-  readonly secret: string | null;
-}
 
 export interface AuditQuery {
   /** Epoch ms, inclusive. */
@@ -25,12 +22,6 @@ export interface AuditQuery {
   /** Entries with a smaller seq (the cursor of the page before). */
   readonly beforeSeq?: number | null;
   readonly limit: number;
-}
-
-/** The head of the chain: its last entry's seq and hash (0 and the genesis hash when empty). */
-export interface ChainHead {
-  readonly seq: number;
-  readonly hash: string;
 }
 
 type Db = Kysely<StoreSchema> | Transaction<StoreSchema>;
@@ -54,34 +45,52 @@ export class AuditStore {
    */
   async append(events: readonly AuditEvent[], options: AppendOptions): Promise<AuditEntry[]> {
     if (events.length === 0) return [];
-    return this.exclusive(async (db) => {
-      const fresh = await this.withoutKnown(db, events);
-      let head = await this.headOf(db);
-      const entries: AuditEntry[] = [];
-      for (const event of fresh) {
-        const unsigned = { ...event, seq: head.seq + 1, prev_hash: head.hash };
-        const entry: AuditEntry = { ...unsigned, hash: entryHash(unsigned) };
-        entries.push(entry);
-        head = { seq: entry.seq, hash: entry.hash };
-      }
-      for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
-        await db.insertInto('audit_entries').values(entries.slice(start, start + INSERT_CHUNK).map(entryToRow)).execute();
-      }
-      if (entries.length > 0) {
-        const last = await this.lastCheckpointOf(db);
-        if (head.seq - (last?.seq ?? 0) >= options.checkpointEvery) await this.insertCheckpoint(db, head, options.secret);
-      }
-      return entries;
+    return this.exclusive((db) => this.appendWithin(db, events, options));
+  }
+
+  /**
+   * Request rows and their entries (chain.ts requestEvent) in one transaction under the append
+   * lock: both are written or neither. A retried batch inserts no row and appends no entry twice.
+   * This is the request log's sink where no writer thread is (Postgres, SQLite in memory).
+   */
+  async insertRequests(rows: readonly RequestRow[], options: AppendOptions): Promise<void> {
+    if (rows.length === 0) return;
+    await this.exclusive(async (db) => {
+      await insertRequestRows(db, rows, this.dialect);
+      await this.appendWithin(db, rows.map(requestEvent), options);
     });
+  }
+
+  /** insertRequests with fixed options, in the shape the request writer takes. */
+  requestSink(options: AppendOptions): Pick<GovernanceStore, 'insertRequests'> {
+    return { insertRequests: (rows) => this.insertRequests(rows, options) };
+  }
+
+  /** The append itself; `db` holds the append lock (see exclusive), so the head read here is final. */
+  private async appendWithin(db: Db, events: readonly AuditEvent[], options: AppendOptions): Promise<AuditEntry[]> {
+    const known = await this.knownIds(db, events);
+    const fresh = freshEvents(events, (id) => known.has(id));
+    if (fresh.length === 0) return [];
+    const plan = planAppend(await this.headOf(db), fresh, await this.lastCheckpointOf(db), options);
+    for (let start = 0; start < plan.entries.length; start += INSERT_CHUNK) {
+      await db.insertInto('audit_entries').values(plan.entries.slice(start, start + INSERT_CHUNK).map(entryToRow)).execute();
+    }
+    if (plan.checkpoint !== null) await this.insertCheckpoint(db, plan.checkpoint);
+    return plan.entries;
   }
 
   /** Marks the head with a checkpoint unless the last one marks it already; the checkpoint, or null. */
   async checkpoint(secret: string | null): Promise<AuditCheckpoint | null> {
+    // A look without the lock first: usually the head is marked already (the appends write
+    // checkpoints too), and on SQLite taking the write lock from the main thread means waiting,
+    // synchronously, for the writer thread's batch.
+    if (!needsCheckpoint(await this.headOf(this.db), await this.lastCheckpointOf(this.db))) return null;
     return this.exclusive(async (db) => {
       const head = await this.headOf(db);
-      const last = await this.lastCheckpointOf(db);
-      if (head.seq === 0 || (last !== null && last.seq >= head.seq)) return null;
-      return this.insertCheckpoint(db, head, secret);
+      if (!needsCheckpoint(head, await this.lastCheckpointOf(db))) return null;
+      const checkpoint = newCheckpoint(head, secret);
+      await this.insertCheckpoint(db, checkpoint);
+      return checkpoint;
     });
   }
 
@@ -160,24 +169,20 @@ export class AuditStore {
     });
   }
 
-  private async withoutKnown(db: Db, events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+  /** The ids among `events` that are in the log already. */
+  private async knownIds(db: Db, events: readonly AuditEvent[]): Promise<Set<string>> {
     const known = new Set<string>();
     for (let start = 0; start < events.length; start += INSERT_CHUNK) {
       const ids = events.slice(start, start + INSERT_CHUNK).map((event) => event.id);
       const rows = await db.selectFrom('audit_entries').select('id').where('id', 'in', ids).execute();
       for (const row of rows) known.add(row.id);
     }
-    const seen = new Set<string>();
-    return events.filter((event) => {
-      if (known.has(event.id) || seen.has(event.id)) return false;
-      seen.add(event.id);
-      return true;
-    });
+    return known;
   }
 
   private async headOf(db: Db): Promise<ChainHead> {
     const row = await db.selectFrom('audit_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    return row === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(row.seq), hash: row.hash };
+    return row === undefined ? EMPTY_HEAD : { seq: Number(row.seq), hash: row.hash };
   }
 
   private async lastCheckpointOf(db: Db): Promise<AuditCheckpoint | null> {
@@ -185,31 +190,13 @@ export class AuditStore {
     return row === undefined ? null : rowToCheckpoint(row);
   }
 
-  private async insertCheckpoint(db: Db, head: ChainHead, secret: string | null): Promise<AuditCheckpoint> {
-    const checkpoint: AuditCheckpoint = {
-      seq: head.seq,
-      hash: head.hash,
-      ts: Date.now(),
-      signature: secret === null ? null : checkpointSignature(secret, head.seq, head.hash),
-    };
+  private async insertCheckpoint(db: Db, checkpoint: AuditCheckpoint): Promise<void> {
     await db.insertInto('audit_checkpoints').values(checkpoint).onConflict((conflict) => conflict.column('seq').doNothing()).execute();
-    return checkpoint;
   }
 }
 
-function entryToRow(entry: AuditEntry): Selectable<AuditEntriesTable> {
-  return {
-    seq: entry.seq,
-    id: entry.id,
-    ts: entry.ts,
-    kind: entry.kind,
-    actor: entry.actor,
-    team_id: entry.team_id,
-    subject: entry.subject,
-    data: canonicalJson(entry.data),
-    prev_hash: entry.prev_hash,
-    hash: entry.hash,
-  };
+function needsCheckpoint(head: ChainHead, last: AuditCheckpoint | null): boolean {
+  return head.seq > 0 && (last === null || last.seq < head.seq);
 }
 
 /**

@@ -18,7 +18,7 @@ import type { LimitBackend } from './limits/types.js';
 import { scopesOf } from './stages.js';
 import { toNanos } from './types.js';
 import { settleAccounting } from '../accounting/request.js';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog, auditAppendOptions } from '../audit/audit-log.js';
 import { AuditStore } from '../audit/audit-store.js';
 import { BodyLog, completionOf } from '../audit/body-log.js';
 
@@ -66,14 +66,19 @@ export class Governance {
       keyPrefix: `${settings.redis_prefix}limits:`,
       log: (message, { level, ...fields }) => logger[level](fields, message),
     });
+    // Requests' audit entries are appended with their rows, in the writer's transaction.
+    const auditOptions = config.audit.enabled ? auditAppendOptions(config.audit) : null;
+    const auditStore = config.audit.enabled ? new AuditStore(store.db, store.kind) : null;
     // A SQLite file is written from a worker thread, so that a batch never stalls requests.
-    const sqliteSink = store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:' ? new SqliteWorkerSink(store.location) : null;
-    const writer = new RequestWriter(sqliteSink ?? store, {
+    const sqliteSink =
+      store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:' ? new SqliteWorkerSink(store.location, { audit: auditOptions }) : null;
+    const sink = sqliteSink ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
+    const writer = new RequestWriter(sink, {
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
     const onAuditError = (error: unknown, what: string) => logger.warn({ reason: (error as Error).message }, what);
-    const audit = config.audit.enabled ? new AuditLog(new AuditStore(store.db, store.kind), config.audit, { onError: onAuditError }) : null;
+    const audit = auditStore === null ? null : new AuditLog(auditStore, config.audit, { onError: onAuditError, flushRequests: (timeoutMs) => writer.flush(timeoutMs) });
     const bodies = new BodyLog(store.db, { onError: (error) => onAuditError(error, 'request body log write failed; retrying') });
     const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms, audit);
     const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink, audit, bodies);
@@ -92,7 +97,8 @@ export class Governance {
 
   /**
    * The end of a governed request: settle what was reserved with what was used, and queue its
-   * row for the request log. Never awaited on the request's way; failures are logged.
+   * row for the request log (its audit entry is derived from the row when the row is written).
+   * Never awaited on the request's way; failures are logged.
    */
   record(ctx: RequestContext): void {
     if (!MODEL_CALLS.has(ctx.endpoint)) return;
@@ -132,9 +138,9 @@ export class Governance {
       attempts: attemptRecords(ctx),
       region: ctx.deployment?.traits.region ?? null,
       pii_types: ctx.pii === null ? null : ctx.pii.counts,
+      request_id: ctx.id,
     };
     this.writer.enqueue(row);
-    this.audit?.recordRequest(row, ctx.id);
     if (ctx.bodyCapture !== null) {
       this.bodies.enqueue({ requestId: row.id, ts: row.ts, teamId: row.team_id, prompt: ctx.body, pseudonyms: ctx.pii?.pseudonyms ?? null, completion: completionOf(ctx) });
     }

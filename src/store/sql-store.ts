@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type RawBuilder } from 'kysely';
+import { Migrator, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { KeyRecord, TeamRecord } from '../guard/types.js';
 import { StoreConflictError, isUniqueViolation } from './errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, storeMigrationProvider, storeMigrations } from './migrations.js';
@@ -27,6 +27,25 @@ export interface SqlStoreInfo {
   readonly location: string;
   /** The Postgres connection string (with credentials, never log it), for LISTEN/NOTIFY; null on SQLite. */
   readonly connectionString: string | null;
+}
+
+/**
+ * Inserts request rows through `db`, inside a transaction of the caller's (the store's own, or
+ * the audit log's, which appends the rows' entries in the same one); rows whose id exists are
+ * skipped. Resolves to the number inserted.
+ */
+export async function insertRequestRows(db: Kysely<StoreSchema> | Transaction<StoreSchema>, rows: readonly RequestRow[], dialect: SqlDialectName): Promise<number> {
+  const values = rows.map((row) => requestToRow(row, dialect));
+  let inserted = 0;
+  for (let start = 0; start < values.length; start += INSERT_CHUNK) {
+    const result = await db
+      .insertInto('requests')
+      .values(values.slice(start, start + INSERT_CHUNK))
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return inserted;
 }
 
 /** Whole epoch milliseconds: a fractional bound would be rejected by Postgres's bigint. */
@@ -155,19 +174,7 @@ export class SqlGovernanceStore implements GovernanceStore {
   /** insertRequests, resolving to the number of rows actually inserted (rows whose id existed are skipped). */
   async insertRequestsCounted(rows: readonly RequestRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const values = rows.map((row) => requestToRow(row, this.kind));
-    return this.db.transaction().execute(async (trx) => {
-      let inserted = 0;
-      for (let start = 0; start < values.length; start += INSERT_CHUNK) {
-        const result = await trx
-          .insertInto('requests')
-          .values(values.slice(start, start + INSERT_CHUNK))
-          .onConflict((conflict) => conflict.column('id').doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
-      }
-      return inserted;
-    });
+    return this.db.transaction().execute((trx) => insertRequestRows(trx, rows, this.kind));
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {

@@ -1,41 +1,85 @@
 /**
  * A worker thread that owns its own connection to the SQLite file and writes request-log
- * batches. better-sqlite3 is synchronous: a batch written on the main thread stops every
- * request for the time of the insert and of the WAL checkpoint at commit (tens of ms). Here it
- * stops only this thread. Rows arrive already converted to column values.
+ * batches, and with them the requests' audit entries. better-sqlite3 is synchronous: a batch
+ * written on the main thread stops every request for the time of the insert and of the WAL
+ * checkpoint at commit (tens of ms), and chaining the entries (canonical JSON, SHA-256) costs
+ * per request too. Here it stops only this thread.
+ *
+ * One batch is one IMMEDIATE transaction: the write lock is taken first, then the rows are
+ * inserted, the chain's head and last checkpoint are read and the entries appended after it by
+ * the same rules as on the main thread (src/audit/chain.ts). Rows and entries commit together or
+ * not at all; a retried batch skips rows and entries whose id exists. Admin actions appended by
+ * the main thread's connection take the same write lock (BEGIN IMMEDIATE), so the chain is one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { EMPTY_HEAD, entryToRow, freshEvents, planAppend, requestEvent, type AppendOptions, type ChainHead } from '../audit/chain.js';
+import type { AuditCheckpoint } from '../audit/types.js';
+import { requestToRow } from './rows.js';
+import type { RequestRow } from './types.js';
+
+export interface SqliteWriterData {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  /** Append each row's audit entry with it; null: the audit log is off. Holds the HMAC secret. */
+  readonly audit: AppendOptions | null;
+}
 
 interface Batch {
   readonly id: number;
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly unknown[])[];
+  readonly rows: readonly RequestRow[];
 }
 
-const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number };
+const { path, busyTimeoutMs, audit } = workerData as SqliteWriterData;
 const database = new Database(path, { timeout: busyTimeoutMs });
 database.pragma('journal_mode = WAL');
 database.pragma('synchronous = NORMAL');
-const statements = new Map<string, Database.Statement>();
 
-function statementFor(columns: readonly string[]): Database.Statement {
+const requestStatements = new Map<string, Database.Statement>();
+
+function insertRequestStatement(columns: readonly string[]): Database.Statement {
   const key = columns.join(',');
-  let statement = statements.get(key);
+  let statement = requestStatements.get(key);
   if (statement === undefined) {
     const names = columns.map((column) => `"${column}"`).join(', ');
     const marks = columns.map(() => '?').join(', ');
     statement = database.prepare(`INSERT INTO requests (${names}) VALUES (${marks}) ON CONFLICT (id) DO NOTHING`);
-    statements.set(key, statement);
+    requestStatements.set(key, statement);
   }
   return statement;
 }
 
-const insertBatch = database.transaction((batch: Batch) => {
-  const statement = statementFor(batch.columns);
+/** The audit tables, the same reads and writes as AuditStore's (src/audit/audit-store.ts). */
+const chain =
+  audit === null
+    ? null
+    : {
+        head: database.prepare<[], ChainHead>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1'),
+        lastCheckpoint: database.prepare<[], Pick<AuditCheckpoint, 'seq' | 'ts'>>('SELECT seq, ts FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+        known: database.prepare<[string], { n: number }>('SELECT 1 AS n FROM audit_entries WHERE id = ?').pluck(),
+        insertEntry: database.prepare(
+          'INSERT INTO audit_entries (seq, id, ts, kind, actor, team_id, subject, data, prev_hash, hash) VALUES (@seq, @id, @ts, @kind, @actor, @team_id, @subject, @data, @prev_hash, @hash)',
+        ),
+        insertCheckpoint: database.prepare('INSERT INTO audit_checkpoints (seq, hash, ts, signature) VALUES (@seq, @hash, @ts, @signature) ON CONFLICT (seq) DO NOTHING'),
+      };
+
+const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   let inserted = 0;
-  for (const row of batch.rows) inserted += statement.run(...row).changes;
-  return inserted;
+  let columns: string[] | null = null;
+  let statement: Database.Statement | null = null;
+  for (const row of rows) {
+    const values = requestToRow(row, 'sqlite') as Record<string, unknown>;
+    columns ??= Object.keys(values);
+    statement ??= insertRequestStatement(columns);
+    inserted += statement.run(...columns.map((column) => values[column] ?? null)).changes;
+  }
+  if (chain === null || audit === null) return { inserted, appended: 0 };
+  const fresh = freshEvents(rows.map(requestEvent), (id) => chain.known.get(id) !== undefined);
+  if (fresh.length === 0) return { inserted, appended: 0 };
+  const plan = planAppend(chain.head.get() ?? EMPTY_HEAD, fresh, chain.lastCheckpoint.get() ?? null, audit);
+  for (const entry of plan.entries) chain.insertEntry.run(entryToRow(entry));
+  if (plan.checkpoint !== null) chain.insertCheckpoint.run(plan.checkpoint);
+  return { inserted, appended: plan.entries.length };
 });
 
 parentPort!.on('message', (batch: Batch | 'close') => {
@@ -45,8 +89,9 @@ parentPort!.on('message', (batch: Batch | 'close') => {
     return;
   }
   try {
-    parentPort!.postMessage({ id: batch.id, inserted: insertBatch(batch) });
+    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows) });
   } catch (error) {
+    // SQLite's message only (it never holds bound values, so neither rows nor the secret).
     parentPort!.postMessage({ id: batch.id, error: (error as Error).message });
   }
 });

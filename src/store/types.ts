@@ -33,6 +33,11 @@ export interface RequestRow {
   readonly pii_types?: Readonly<Record<string, number>> | null;
   /** The upstream attempts in order (docs/observability.md); null or absent when none was made. */
   readonly attempts?: readonly AttemptRecord[] | null;
+  /**
+   * The id the client was given (`x-request-id`), for the request's audit entry, which is
+   * written with the row (docs/audit.md). Not a column: absent on rows read back.
+   */
+  readonly request_id?: string | null;
 }
 
 /** One upstream attempt of a request, as the request log keeps it. */
