@@ -22,12 +22,31 @@ export function displayPrefix(key: string): string {
   return key.slice(0, KEY_PREFIX.length + 4);
 }
 
-/** Keys are stored only as HMAC-SHA256 with a server-side pepper: a stolen table gives no keys. */
+/** How many presented keys' hashes are remembered (a few hundred bytes each). */
+const HASH_MEMO_SIZE = 10_000;
+
+/**
+ * Keys are stored only as HMAC-SHA256 with a server-side pepper: a stolen table gives no keys.
+ *
+ * The hash of a presented key is remembered for the next requests with the same key: an HMAC per
+ * request was a visible share of the gateway's CPU, and a client sends the same key thousands of
+ * times. The memo lives only in this process's memory, where each presented key passes anyway;
+ * it is bounded (oldest first out) so that random keys cannot grow it, and it holds hashes, not
+ * decisions: revocation and expiry are checked on the key's current record every time.
+ */
 export class KeyHasher {
+  private readonly memo = new Map<string, string>();
+
   constructor(private readonly pepper: string) {}
 
   hash(key: string): string {
-    return createHmac('sha256', this.pepper).update(key).digest('hex');
+    let hash = this.memo.get(key);
+    if (hash === undefined) {
+      hash = createHmac('sha256', this.pepper).update(key).digest('hex');
+      if (this.memo.size >= HASH_MEMO_SIZE) this.memo.delete(this.memo.keys().next().value!);
+      this.memo.set(key, hash);
+    }
+    return hash;
   }
 }
 
@@ -89,13 +108,24 @@ export class KeyDirectory {
 
   /** The key a presented secret belongs to; throws the right 401/403 otherwise. */
   resolve(presented: string, now: number): Identity {
+    const identity = this.resolveKnown(presented, now);
+    if (identity === null) throw new GatewayError('invalid_api_key');
+    return identity;
+  }
+
+  /**
+   * Like {@link resolve}, but null when the secret is no key this directory knows (so the caller
+   * may still compare it with the master key); a known key that may not be used still throws.
+   */
+  resolveKnown(presented: string, now: number): Identity | null {
     const hash = this.hasher.hash(presented);
     let key = this.byHash.get(hash);
     if (key === undefined) {
       const rotated = this.byPreviousHash.get(hash);
       if (rotated !== undefined && rotated.previous_expires_at !== null && rotated.previous_expires_at > now) key = rotated;
     }
-    if (key === undefined || key.state === 'revoked') throw new GatewayError('invalid_api_key');
+    if (key === undefined) return null;
+    if (key.state === 'revoked') throw new GatewayError('invalid_api_key');
     if (key.state === 'blocked') throw new GatewayError('key_blocked');
     if (key.expires_at !== null && key.expires_at <= now) throw new GatewayError('key_expired');
     const team = this.team(key.team_id);

@@ -21,11 +21,20 @@ export const identify: Stage = (ctx) => {
     ctx.identity = ANONYMOUS;
     return;
   }
+  const directory = runtime.governance?.directory;
+  // A virtual key (the common case) is looked up first, by its memoised hash; only a secret that is
+  // no known key is compared with the master key (a hash per comparison, constant time).
+  if (directory !== undefined && presented.startsWith(KEY_PREFIX)) {
+    const identity = directory.resolveKnown(presented, Date.now());
+    if (identity !== null) {
+      ctx.identity = identity;
+      return;
+    }
+  }
   if (runtime.isMasterKey(presented)) {
     ctx.identity = { kind: 'master' };
     return;
   }
-  const directory = runtime.governance?.directory;
   // Without a master key the gateway is open: SDKs insist on sending some key, and anything that
   // is not a virtual key is simply nobody. A virtual key is still checked (a revoked one is refused).
   if (!runtime.authRequired && !presented.startsWith(KEY_PREFIX)) {
