@@ -68,6 +68,8 @@ export interface ReplayOptions {
   readonly traceRate: number;
   readonly scrapeMs: number;
   readonly routerSeed: number;
+  /** For studies: called once per request at its first token, with each server's waiting count when it arrived. */
+  readonly observe?: (request: { index: number; arrival: number; ttft: number; server: number; waitingAtArrival: readonly number[]; runningAtArrival: readonly number[] }) => void;
 }
 
 export interface ReplayRun {
@@ -181,6 +183,7 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
     const server = engineOf.get(deployment)!;
     const ticket = deployment.state.begin(now, placement.promptTokens + placement.outputTokens, true);
     const arrival = clock.now();
+    const observed = options.observe === undefined ? null : { index: index - 1, waitingAtArrival: engines.map((e) => e.waitingCount), runningAtArrival: engines.map((e) => e.runningCount) };
     inFlight++;
     const submitted = engines[server]!.submit({
       id: String(index),
@@ -191,6 +194,7 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
         onFirstToken: (at) => {
           ticket.firstByteAt = EPOCH_MS + at * 1000;
           ttft.push(at - arrival);
+          if (observed !== null) options.observe!({ ...observed, arrival, ttft: at - arrival, server });
         },
         onFinish: (done) => {
           inFlight--;

@@ -5,7 +5,7 @@ import { parseConfig, ConfigError } from '../config/load.js';
 import { RouteTable } from '../routing/route-table.js';
 import { DeploymentStates } from '../routing/deployment-state.js';
 import { createLogger } from '../telemetry/logger.js';
-import { Fleet, fleetSnapshotOf } from './fleet.js';
+import { buildFleetSnapshot, Fleet, fleetSnapshotOf } from './fleet.js';
 
 const silent = createLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() }));
 
@@ -84,4 +84,29 @@ test('fleet config: self-hosted only for openai-compatible; engine and metrics_u
   const ok = parseConfig('models: [{ name: m, routing: { strategy: prefix-affinity }, deployments: [{ provider: simulator }] }]\n', 'test', {});
   assert.equal(ok.fleet.scrape_interval_ms, 250);
   assert.equal(ok.models[0]!.routing.strategy, 'prefix-affinity');
+});
+
+test('buildFleetSnapshot: the same backends as the gateway builds, without scraping; previous backends are kept by id', () => {
+  const config = parseConfig(yaml(), 'test', {});
+  const routes = RouteTable.build(config);
+  const snapshot = buildFleetSnapshot(config, routes);
+  assert.equal(fleetSnapshotOf(routes), snapshot);
+  const shared = snapshot.backendByDeployment.get('a-base')!;
+  assert.equal(snapshot.backendByDeployment.get('a-lora'), shared);
+  assert.equal(shared.settings.intervalMs, 200);
+  assert.equal(snapshot.backends.length, 3, 'a shared server, Ollama, and b-1');
+  for (const backend of snapshot.backends) assert.equal(backend.scraping, false, `${backend.id}: no scrape started`);
+  const fleet = new Fleet(silent);
+  try {
+    const synced = fleet.sync(config, RouteTable.build(config));
+    assert.ok(synced.backendByDeployment.get('a-base')!.scraping, 'the gateway\'s fleet starts a scrape at once');
+  } finally {
+    fleet.stop();
+  }
+
+  shared.recentBlocks.touch(7);
+  const again = buildFleetSnapshot(config, RouteTable.build(config), new Map(snapshot.backends.map((backend) => [backend.id, backend])));
+  assert.equal(again.backendByDeployment.get('a-base'), shared);
+  assert.ok(shared.recentBlocks.has(7));
+  assert.equal(shared.states.length, 2);
 });

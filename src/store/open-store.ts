@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { StoreSchema } from './schema.js';
 import { SqlGovernanceStore } from './sql-store.js';
+import { SqliteWorkerDialect } from './sqlite-worker-dialect.js';
 
 export const DEFAULT_SQLITE_PATH = './data/stellwerk.db';
 
@@ -22,8 +23,18 @@ export interface OpenStoreOptions {
   readonly poolSize?: number;
   /** SQLite: how long a writer waits for another process's lock (default 5000 ms). */
   readonly busyTimeoutMs?: number;
-  /** Errors of idle pooled Postgres connections (e.g. the server restarted); default: ignored, the pool reconnects. */
+  /**
+   * A lost connection: an idle pooled Postgres connection's error (e.g. the server restarted), or
+   * SQLite's query thread stopping. Default: ignored; the pool reconnects, the thread restarts.
+   */
   readonly onPoolError?: (error: Error) => void;
+  /**
+   * SQLite files: where queries run. `worker` (default): in a worker thread, so that a long query
+   * never stalls requests (sqlite-worker-dialect.ts). `main`: in the calling thread, with
+   * Kysely's SqliteDialect; for comparison in benchmarks. `:memory:` always runs in the calling
+   * thread (see createSqliteStore).
+   */
+  readonly sqliteThread?: 'worker' | 'main';
 }
 
 export type StoreTarget =
@@ -78,17 +89,37 @@ export function createPostgresStore(connectionString: string, options: OpenStore
   return new SqlGovernanceStore(db, 'postgres', { location: redactUrl(connectionString), connectionString });
 }
 
+/**
+ * The pragmas of every SQLite connection of the store. WAL: readers never block the writer;
+ * NORMAL: durable across process crashes, and only the last transactions may be lost on power
+ * loss, which suits a request log.
+ */
+function sqlitePragmas(memory: boolean, busyTimeoutMs: number): string[] {
+  return [...(memory ? [] : ['journal_mode = WAL']), 'synchronous = NORMAL', `busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`];
+}
+
+/**
+ * A SQLite store. A file is queried from a worker thread (SqliteWorkerDialect), so that admin
+ * searches, stats and reports never stall the requests in flight. `:memory:` is for tests and
+ * stays in the calling thread with Kysely's SqliteDialect: an in-memory database belongs to one
+ * connection, and tests reach it from the main thread too (and start many, where a thread each
+ * would only cost time).
+ */
 export function createSqliteStore(path: string, options: OpenStoreOptions = {}): SqlGovernanceStore {
   const memory = path === ':memory:';
   const file = memory ? path : resolve(path);
   if (!memory) mkdirSync(dirname(file), { recursive: true });
-  const database = new Database(file, { timeout: options.busyTimeoutMs ?? 5_000 });
-  // WAL: readers never block the writer; NORMAL: durable across process crashes, and only the
-  // last transactions may be lost on power loss, which suits a request log.
-  if (!memory) database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000))}`);
-  const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  const pragmas = sqlitePragmas(memory, busyTimeoutMs);
+  let dialect: Dialect;
+  if (memory || options.sqliteThread === 'main') {
+    const database = new Database(file, { timeout: busyTimeoutMs });
+    for (const pragma of pragmas) database.pragma(pragma);
+    dialect = new SqliteDialect({ database });
+  } else {
+    dialect = new SqliteWorkerDialect({ path: file, busyTimeoutMs, pragmas, onThreadError: options.onPoolError });
+  }
+  const db = new Kysely<StoreSchema>({ dialect });
   return new SqlGovernanceStore(db, 'sqlite', { location: file, connectionString: null });
 }
 

@@ -33,6 +33,9 @@ const FLUSH_RETRY_MAX_MS = 1_000;
  * has waited flushIntervalMs. A failed batch stays at the head of the queue and is retried with
  * backoff; inserts are idempotent on the row id, so a write that landed but reported failure is
  * harmless. The queue is bounded, and what does not fit is counted, never lost silently.
+ * The sink may write more than the rows in a batch's transaction: with the audit log on, the
+ * rows' audit entries go with them (AuditStore.insertRequests, or the SQLite writer thread), so
+ * the request path itself never does audit work.
  */
 export class RequestWriter {
   readonly #store: Sink;
