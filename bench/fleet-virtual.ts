@@ -68,8 +68,20 @@ export interface ReplayOptions {
   readonly traceRate: number;
   readonly scrapeMs: number;
   readonly routerSeed: number;
-  /** For studies: called once per request at its first token, with each server's waiting count when it arrived. */
-  readonly observe?: (request: { index: number; arrival: number; ttft: number; server: number; waitingAtArrival: readonly number[]; runningAtArrival: readonly number[] }) => void;
+  /** For studies (bench/fleet-study.ts): each finished request with the servers' state when it arrived. */
+  readonly observe?: (request: ObservedRequest) => void;
+}
+
+export interface ObservedRequest {
+  readonly index: number;
+  readonly server: number;
+  /** Virtual seconds. */
+  readonly arrival: number;
+  readonly admitted: number;
+  readonly firstToken: number;
+  readonly waitingAtArrival: readonly number[];
+  readonly runningAtArrival: readonly number[];
+  readonly kvAtArrival: readonly number[];
 }
 
 export interface ReplayRun {
@@ -183,7 +195,10 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
     const server = engineOf.get(deployment)!;
     const ticket = deployment.state.begin(now, placement.promptTokens + placement.outputTokens, true);
     const arrival = clock.now();
-    const observed = options.observe === undefined ? null : { index: index - 1, waitingAtArrival: engines.map((e) => e.waitingCount), runningAtArrival: engines.map((e) => e.runningCount) };
+    const observed =
+      options.observe === undefined
+        ? null
+        : { index: index - 1, server, waitingAtArrival: engines.map((e) => e.waitingCount), runningAtArrival: engines.map((e) => e.runningCount), kvAtArrival: engines.map((e) => e.kvUsage) };
     inFlight++;
     const submitted = engines[server]!.submit({
       id: String(index),
@@ -194,7 +209,6 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
         onFirstToken: (at) => {
           ticket.firstByteAt = EPOCH_MS + at * 1000;
           ttft.push(at - arrival);
-          if (observed !== null) options.observe!({ ...observed, arrival, ttft: at - arrival, server });
         },
         onFinish: (done) => {
           inFlight--;
@@ -203,6 +217,7 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
           perServer[server]!++;
           outputTokens += done.outputTokens;
           lastFinish = Math.max(lastFinish, done.finish);
+          if (observed !== null) options.observe!({ ...observed, arrival: done.arrival, admitted: done.admitted, firstToken: done.firstToken });
         },
       },
     });

@@ -65,8 +65,16 @@ async function main(): Promise<void> {
 
   const results: RunResult[] = [];
   const diagnostics: { strategy: string; load: number; drain_s: number; mean_waiting_spread: number; per_server: readonly number[] }[] = [];
+  /** HTTP mode: the same requests at the same rates replayed in virtual time, side by side. */
+  const virtualTwin: RunResult[] = [];
   if (settings.mode === 'http') {
     results.push(...(await runHttp(settings, trace, rateOfTrace, capacity)));
+    for (const load of settings.loads) {
+      const rate = load * capacity;
+      const sent = requests.filter((r) => (r.at * rateOfTrace) / rate < settings.seconds);
+      for (const strategy of settings.strategies) virtualTwin.push(replay(sent, { ...base, strategy, rate }, load).result);
+    }
+    process.stdout.write(`\nThe same requests in virtual time:\n${table(virtualTwin)}\n`);
   } else {
     for (const load of settings.loads) {
       for (const strategy of settings.strategies) {
@@ -91,6 +99,7 @@ async function main(): Promise<void> {
     elapsed_s: elapsed,
     results,
     diagnostics,
+    ...(virtualTwin.length > 0 ? { virtual_twin: virtualTwin } : {}),
     headline,
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

@@ -16,6 +16,7 @@ import { guardBody } from '../src/guard/pii/guard.js';
 import type { PrivacyPolicy } from '../src/guard/pii/policy.js';
 import { evaluationSet } from '../test/pii/eval-set.js';
 import { FakeValues } from '../test/pii/fake-values.js';
+import { envNumber } from './lib/env.js';
 
 export const PII_TARGET_MEDIAN_US = 1000;
 
@@ -291,13 +292,6 @@ export function formatPii(result: PiiBenchResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const number = (name: string, fallback: number, min: number) => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-    return value;
-  };
-  const result = runPiiBench(piiSettings(number), (line) => process.stderr.write(`${line}\n`));
+  const result = runPiiBench(piiSettings(envNumber), (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(`\n${formatPii(result)}\n`);
 }

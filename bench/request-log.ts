@@ -7,31 +7,21 @@
  * Environment: BENCH_POSTGRES_URL (a database the user may CREATE DATABASE from; default
  * postgres://postgres@127.0.0.1:5432/test).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { openStore } from '../src/store/open-store.js';
 import { requestLogQuery, type RequestLogQuery } from '../src/store/request-log.js';
 import type { SqlGovernanceStore } from '../src/store/sql-store.js';
 import type { RequestRow } from '../src/store/types.js';
+import { benchRandom, onEachStore, rowCountArg, time } from './lib/store-bench.js';
 
 const DAY = 86_400_000;
 const RUNS = 5;
 const BATCH = 5_000;
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const END = Date.UTC(2026, 0, 31);
 const ALIASES = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'llama-3-70b', 'mistral-large', 'embed'];
 
 /** Deterministic rows over 60 days: 20 teams of 10 keys, 6 aliases, 8 deployments, 2% 502 and 1% 429. */
 function* batches(count: number): Generator<RequestRow[]> {
-  let seed = 42;
-  const random = (): number => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const random = benchRandom();
   for (let start = 0; start < count; start += BATCH) {
     const rows: RequestRow[] = [];
     for (let index = start; index < Math.min(count, start + BATCH); index++) {
@@ -77,12 +67,6 @@ const QUERIES: [string, RequestLogQuery][] = [
   ['deep cursor, by team', requestLogQuery({ teamId: 'team-11', after: { ts: END - 45 * DAY, id: 'zzzz' } })],
 ];
 
-async function time<T>(run: () => Promise<T>): Promise<[number, T]> {
-  const start = performance.now();
-  const result = await run();
-  return [performance.now() - start, result];
-}
-
 async function measure(label: string, store: SqlGovernanceStore, count: number): Promise<void> {
   const [insertMs] = await time(async () => {
     for (const rows of batches(count)) await store.insertRequests(rows);
@@ -106,43 +90,8 @@ async function measure(label: string, store: SqlGovernanceStore, count: number):
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 1_000_000);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`rows must be a positive integer, got "${process.argv[2]}"`);
-
-  const dir = mkdtempSync(join(tmpdir(), 'stellwerk-request-log-bench-'));
-  try {
-    const sqlite = await openStore({ url: join(dir, 'bench.db') });
-    try {
-      await measure('SQLite (file, WAL)', sqlite, count);
-    } finally {
-      await sqlite.close();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  const name = `stellwerk_bench_requests_${process.pid}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  try {
-    await admin.connect();
-  } catch (error) {
-    console.log(`\nPostgres: skipped (${error instanceof Error ? error.message : String(error)})`);
-    return;
-  }
-  try {
-    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${name}`;
-    const postgres = await openStore({ url: url.toString() });
-    try {
-      await measure('Postgres', postgres, count);
-    } finally {
-      await postgres.close();
-    }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await admin.end();
-  }
+  const count = rowCountArg(1_000_000);
+  await onEachStore('request-log', (label, store) => measure(label, store, count));
 }
 
 main().catch((error: unknown) => {

@@ -32,17 +32,10 @@ import {
 import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
 import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
 import { checkAnswer, MODES, REQUEST_BODIES, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
+import { envNumber } from './lib/env.js';
 import { formatPii, piiSettings, runPiiBench, type PiiBenchResult } from './pii.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-const number = (name: string, fallback: number, min: number) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-  return value;
-};
 
 function readSettings(): Settings {
   const mode = process.env.BENCH_RATE_MODE ?? 'paced';
@@ -55,10 +48,10 @@ function readSettings(): Settings {
   }
   return {
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
-    duration_s: number('BENCH_DURATION', 10, 1),
-    warmup_s: number('BENCH_WARMUP', 2, 0),
-    connections: Math.round(number('BENCH_CONNECTIONS', 32, 1)),
-    fixed_rate: Math.round(number('BENCH_RATE', 500, 1)),
+    duration_s: envNumber('BENCH_DURATION', 10, 1),
+    warmup_s: envNumber('BENCH_WARMUP', 2, 0),
+    connections: Math.round(envNumber('BENCH_CONNECTIONS', 32, 1)),
+    fixed_rate: Math.round(envNumber('BENCH_RATE', 500, 1)),
     fixed_rate_mode: mode,
     only,
   };
@@ -190,7 +183,7 @@ async function main(children: ChildProcesses): Promise<number> {
   process.stderr.write(`Scenarios: ${settings.scenarios.join(', ')} (temp files in ${tmp})\n`);
   // In process and first, while none of the benchmark's children use the cores.
   let pii: PiiBenchResult | null = null;
-  if (settings.scenarios.includes('pii')) pii = runPiiBench(piiSettings(number), (line) => process.stderr.write(`${line}\n`));
+  if (settings.scenarios.includes('pii')) pii = runPiiBench(piiSettings(envNumber), (line) => process.stderr.write(`${line}\n`));
   const cases: CaseResult[] = [];
   let stellwerkInfo: Record<string, unknown> | null = null;
   if (settings.scenarios.includes('core')) {
@@ -223,7 +216,7 @@ async function main(children: ChildProcesses): Promise<number> {
 
   const context = { root: ROOT, tmp, settings, children, stellwerkNodeArgs: nodeArgs };
   let chaos: ChaosResult | null = null;
-  if (settings.scenarios.includes('chaos')) chaos = await runChaos(context, chaosSettings(number));
+  if (settings.scenarios.includes('chaos')) chaos = await runChaos(context, chaosSettings(envNumber));
   let governance: GovernanceResult | null = null;
   if (settings.scenarios.includes('governance')) {
     governance = await runGovernance(context, cases.find((c) => c.kind === 'throughput' && c.target === 'stellwerk' && c.mode === 'non-stream'));

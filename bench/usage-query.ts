@@ -7,28 +7,18 @@
  * Environment: BENCH_POSTGRES_URL (a database the user may CREATE DATABASE from; default
  * postgres://postgres@127.0.0.1:5432/test).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { openStore } from '../src/store/open-store.js';
 import type { SqlGovernanceStore } from '../src/store/sql-store.js';
 import type { RequestRow, UsageGroup, UsageQuery } from '../src/store/types.js';
+import { benchRandom, onEachStore, rowCountArg, time } from './lib/store-bench.js';
 
 const DAY = 86_400_000;
 const GROUPS: UsageGroup[] = ['key', 'team', 'alias', 'day'];
 const RUNS = 5;
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function generate(count: number, end: number): RequestRow[] {
   const aliases = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'llama-3-70b', 'mistral-large', 'embed'];
-  let seed = 42;
-  const random = (): number => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const random = benchRandom();
   return Array.from({ length: count }, (_, index) => {
     const team = Math.floor(random() * 20);
     return {
@@ -49,12 +39,6 @@ function generate(count: number, end: number): RequestRow[] {
       error_code: null,
     };
   });
-}
-
-async function time<T>(run: () => Promise<T>): Promise<[number, T]> {
-  const start = performance.now();
-  const result = await run();
-  return [performance.now() - start, result];
 }
 
 async function measure(label: string, store: SqlGovernanceStore, rows: RequestRow[], end: number): Promise<void> {
@@ -84,42 +68,10 @@ async function measure(label: string, store: SqlGovernanceStore, rows: RequestRo
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 100_000);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`rows must be a positive integer, got "${process.argv[2]}"`);
+  const count = rowCountArg(100_000);
   const end = Date.UTC(2026, 0, 31);
   const rows = generate(count, end);
-
-  const dir = mkdtempSync(join(tmpdir(), 'stellwerk-usage-bench-'));
-  try {
-    const sqlite = await openStore({ url: join(dir, 'bench.db') });
-    await measure('SQLite (file, WAL)', sqlite, rows, end);
-    await sqlite.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  const name = `stellwerk_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  try {
-    await admin.connect();
-  } catch (error) {
-    console.log(`\nPostgres: skipped (${error instanceof Error ? error.message : String(error)})`);
-    return;
-  }
-  try {
-    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${name}`;
-    const postgres = await openStore({ url: url.toString() });
-    try {
-      await measure('Postgres', postgres, rows, end);
-    } finally {
-      await postgres.close();
-    }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await admin.end();
-  }
+  await onEachStore('usage', (label, store) => measure(label, store, rows, end));
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@ import { builtinConfig } from '../config/builtin.js';
 import { randomBytes } from 'node:crypto';
 import { Gateway } from '../server/gateway.js';
 import { createLogger } from '../telemetry/logger.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 export const ADMIN_HELP = `Manage keys and teams of a running gateway (or straight in its store).
 
@@ -64,13 +64,7 @@ interface AdminRequest {
 
 /** `stellwerk keys|teams|usage …`: builds the admin API call, sends it over HTTP or runs it on the store. */
 export async function runAdmin(command: string, argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (values.help) {
     process.stdout.write(ADMIN_HELP);
     return 0;

@@ -7,7 +7,7 @@ import { entryView } from '../audit/admin-api.js';
 import { verifyAuditChain } from '../audit/verify.js';
 import { openStore } from '../store/open-store.js';
 import type { SqlGovernanceStore } from '../store/sql-store.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 export const AUDIT_HELP = `Check and export the audit log (docs/audit.md), straight from the store.
 
@@ -39,13 +39,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** `stellwerk audit verify|export`. */
 export async function runAudit(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (values.help || positionals.length === 0) {
     process.stdout.write(AUDIT_HELP);
     return values.help ? 0 : 2;

@@ -1,11 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildMonthlyReport, formatReport, monthBounds, REPORT_FORMATS, replayModelOf, type ReportFormat } from '../accounting/report.js';
 import { createSqliteStore, openStore } from '../store/open-store.js';
 import type { SqlGovernanceStore } from '../store/sql-store.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 export const REPORT_HELP = `Monthly usage report per team and model: requests, tokens, cost, energy, CO₂e,
 and what the energy routing strategy would have saved.
@@ -37,12 +36,7 @@ const OPTIONS = {
 
 /** `stellwerk report …`: reads the store directly (no gateway needed) and prints the report. */
 export async function runReport(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: false });
   if (values.help) {
     process.stdout.write(REPORT_HELP);
     return 0;

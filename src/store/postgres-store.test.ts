@@ -3,19 +3,9 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createPostgresStore, openStore } from './open-store.js';
 import { createTestDatabase, type TestDatabase } from './testing/databases.js';
-import { key, request, storeContract, MIGRATIONS } from './testing/store-contract.js';
+import { key, postgresSubject, request, storeContract, MIGRATIONS } from './testing/store-contract.js';
 
-storeContract('Postgres', async () => {
-  const database = await createTestDatabase();
-  const store = await openStore({ url: database.url, poolSize: 4 });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await database.drop();
-    },
-  };
-});
+storeContract('Postgres', postgresSubject);
 
 let database: TestDatabase;
 before(async () => {

@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSqliteStore, openStore } from './open-store.js';
-import { createTestDatabase } from './testing/databases.js';
-import { request } from './testing/store-contract.js';
+import { createSqliteStore } from './open-store.js';
+import { postgresSubject, request, type ContractSubject } from './testing/store-contract.js';
 import { decodeCursor, encodeCursor, requestLogQuery, type RequestLogQuery } from './request-log.js';
 import type { SqlGovernanceStore } from './sql-store.js';
 import type { RequestRow } from './types.js';
@@ -10,12 +9,7 @@ import type { RequestRow } from './types.js';
 /** 2026-05-01T00:00:00Z */
 const T0 = Date.UTC(2026, 4, 1);
 
-interface Subject {
-  readonly store: SqlGovernanceStore;
-  cleanup(): Promise<void>;
-}
-
-const backends: [string, () => Promise<Subject>][] = [
+const backends: [string, () => Promise<ContractSubject>][] = [
   [
     'SQLite',
     async () => {
@@ -24,20 +18,7 @@ const backends: [string, () => Promise<Subject>][] = [
       return { store, cleanup: () => store.close() };
     },
   ],
-  [
-    'Postgres',
-    async () => {
-      const database = await createTestDatabase();
-      const store = await openStore({ url: database.url, poolSize: 4 });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await database.drop();
-        },
-      };
-    },
-  ],
+  ['Postgres', postgresSubject],
 ];
 
 /** Every page of a query, following next cursors. */
@@ -57,7 +38,7 @@ const ids = (rows: readonly RequestRow[]) => rows.map((row) => row.id);
 
 for (const [name, open] of backends) {
   describe(`request log search: ${name}`, () => {
-    let subject: Subject;
+    let subject: ContractSubject;
     let store: SqlGovernanceStore;
     before(async () => {
       subject = await open();

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { adminCall, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { spawnCli } from '../helpers/cli.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -39,14 +39,7 @@ after(async () => {
   await emulator.close();
 });
 
-async function admin(method: string, path: string, body?: unknown, key = MASTER): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(running.url + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const admin = (method: string, path: string, body?: unknown, key = MASTER) => adminCall(running, key, method, path, body);
 
 type EntryView = AuditEntry & { time: string };
 

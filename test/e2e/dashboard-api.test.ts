@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { requestRows } from '../helpers/request-rows.js';
 import type { SqlGovernanceStore } from '../../src/store/sql-store.js';
 import type { RequestRow } from '../../src/store/types.js';
 
@@ -115,29 +116,7 @@ async function createKey(body: Record<string, unknown>): Promise<{ id: string; k
   return { id: answer.json.id as string, key: answer.json.key as string };
 }
 
-function row(id: string, ts: number, fields: Partial<RequestRow> = {}): RequestRow {
-  return {
-    id,
-    ts,
-    key_id: null,
-    team_id: null,
-    alias: 'demo',
-    deployment: 'sim',
-    endpoint: 'chat',
-    status: 200,
-    stream: false,
-    prompt_tokens: 10,
-    completion_tokens: 5,
-    cost_nanos: 0,
-    latency_ms: 100,
-    ttft_ms: null,
-    error_code: null,
-    energy_wh: null,
-    co2e_ug: null,
-    usage_estimated: false,
-    ...fields,
-  };
-}
+const row = requestRows({ alias: 'demo', deployment: 'sim', prompt_tokens: 10, completion_tokens: 5 });
 
 describe('sessions', () => {
   test('the master key signs in; the cookie is HttpOnly, SameSite=Strict, Path=/, with Max-Age and no Secure over plain HTTP', async () => {

@@ -1,7 +1,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { adminCall, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import type { GovernanceStore } from '../../src/store/types.js';
 
 const MASTER = 'master-key-governance-test';
@@ -24,14 +24,7 @@ models:
 });
 after(() => running.close());
 
-async function admin(method: string, path: string, body?: unknown, key = MASTER): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(running.url + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const admin = (method: string, path: string, body?: unknown, key = MASTER) => adminCall(running, key, method, path, body);
 
 async function createKey(body: Record<string, unknown> = {}, key = MASTER): Promise<{ id: string; key: string }> {
   const created = await admin('POST', '/admin/keys', body, key);

@@ -1,7 +1,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { fallbackModelsYaml, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { createTestDatabase, type TestDatabase } from '../../src/store/testing/databases.js';
 
@@ -24,17 +24,7 @@ function gatewayConfig(governance: string): string {
   return `
 auth: { master_key: ${MASTER} }
 ${governance}
-resilience:
-  retry: { attempts: 1, initial_backoff_ms: 1, max_backoff_ms: 2 }
-models:
-  - name: main
-    fallbacks: [backup]
-    deployments:
-      - { provider: openai-compatible, name: failing, base_url: ${emulator.url}, model: fail-500 }
-  - name: backup
-    deployments:
-      - { provider: openai-compatible, name: healthy, base_url: ${emulator.url}, model: emu-model }
-  - name: sim
+${fallbackModelsYaml(emulator.url)}  - name: sim
     deployments:
       - { provider: simulator, name: sim-1, ttft_ms: 0, tokens_per_second: 0, output_tokens: 5 }
 `;

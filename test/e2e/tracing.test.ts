@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { fallbackModelsYaml, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { tracingSettings } from '../../src/telemetry/tracing.js';
 import { waitFor } from '../../src/store/testing/databases.js';
@@ -85,17 +85,7 @@ function config(emulator: Emulator, telemetry: string): string {
   return `
 auth: { master_key: ${MASTER} }
 ${telemetry}
-resilience:
-  retry: { attempts: 1, initial_backoff_ms: 1, max_backoff_ms: 2 }
-models:
-  - name: main
-    fallbacks: [backup]
-    deployments:
-      - { provider: openai-compatible, name: failing, base_url: ${emulator.url}, model: fail-500 }
-  - name: backup
-    deployments:
-      - { provider: openai-compatible, name: healthy, base_url: ${emulator.url}, model: emu-model }
-`;
+${fallbackModelsYaml(emulator.url)}`;
 }
 
 function client(running: RunningGateway, headers: Record<string, string> = {}): OpenAI {

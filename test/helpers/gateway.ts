@@ -36,3 +36,32 @@ export async function startGateway(yaml: string, env: Record<string, string | un
     close: () => gateway.shutdown(1_000),
   };
 }
+
+/**
+ * Config lines (YAML, from `resilience:` on) for a model `main` whose one deployment always fails
+ * (the emulator's fail-500 model) and falls back to `backup`, which answers: one request, two
+ * upstream attempts. More models can follow as further `  - name:` items.
+ */
+export function fallbackModelsYaml(emulatorUrl: string): string {
+  return `resilience:
+  retry: { attempts: 1, initial_backoff_ms: 1, max_backoff_ms: 2 }
+models:
+  - name: main
+    fallbacks: [backup]
+    deployments:
+      - { provider: openai-compatible, name: failing, base_url: ${emulatorUrl}, model: fail-500 }
+  - name: backup
+    deployments:
+      - { provider: openai-compatible, name: healthy, base_url: ${emulatorUrl}, model: emu-model }
+`;
+}
+
+/** One admin API call with `key` as bearer token: the status and the JSON answer. */
+export async function adminCall(running: RunningGateway, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(running.url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}

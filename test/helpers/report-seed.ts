@@ -1,5 +1,6 @@
 import type { SqlGovernanceStore } from '../../src/store/sql-store.js';
 import type { RequestRow } from '../../src/store/types.js';
+import { requestRows } from './request-rows.js';
 
 /** A month of request rows and the config they are replayed on, for the tests of `stellwerk report`. */
 
@@ -21,29 +22,7 @@ models:
 export const NOV = Date.UTC(2026, 10, 1);
 export const DEC = Date.UTC(2026, 11, 1);
 
-function row(id: string, ts: number, fields: Partial<RequestRow>): RequestRow {
-  return {
-    id,
-    ts,
-    key_id: null,
-    team_id: null,
-    alias: 'chat',
-    deployment: 'efficient',
-    endpoint: 'chat',
-    status: 200,
-    stream: false,
-    prompt_tokens: 1000,
-    completion_tokens: 500,
-    cost_nanos: 0,
-    latency_ms: 100,
-    ttft_ms: null,
-    error_code: null,
-    energy_wh: null,
-    co2e_ug: null,
-    usage_estimated: false,
-    ...fields,
-  };
-}
+const row = requestRows({ alias: 'chat', deployment: 'efficient', prompt_tokens: 1000, completion_tokens: 500 });
 
 /** Seeds November 2026 (or of `year`; ids and the team id get `prefix`): ten requests of team t-1 to each `chat` deployment, five of no team to `green`'s PL, and rows just outside November. */
 export async function seedReportStore(store: SqlGovernanceStore, options: { prefix?: string; year?: number } = {}): Promise<void> {

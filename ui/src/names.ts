@@ -1,17 +1,21 @@
 import { get, type List } from './api';
 
-export interface KeyRow {
-  id: string;
-  prefix: string;
-  name: string | null;
-  team_id: string | null;
-  role: 'user' | 'admin';
+/** The limits a key and a team both carry; null means no limit. */
+export interface Limits {
   models: string[] | null;
   rpm: number | null;
   tpm: number | null;
   max_parallel: number | null;
   budget: number | null;
   budget_period: 'day' | 'week' | 'month' | 'total';
+}
+
+export interface KeyRow extends Limits {
+  id: string;
+  prefix: string;
+  name: string | null;
+  team_id: string | null;
+  role: 'user' | 'admin';
   expires_at: string | null;
   metadata: Record<string, unknown>;
   data_policy: Record<string, unknown> | null;
@@ -21,15 +25,9 @@ export interface KeyRow {
   rotated: boolean;
 }
 
-export interface TeamRow {
+export interface TeamRow extends Limits {
   id: string;
   name: string;
-  models: string[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  max_parallel: number | null;
-  budget: number | null;
-  budget_period: 'day' | 'week' | 'month' | 'total';
   metadata: Record<string, unknown>;
   data_policy?: Record<string, unknown> | null;
   state: 'active' | 'blocked';

@@ -1,4 +1,4 @@
-import { contextBefore, eachMatch, isWhiteSpace, looksLikeReference, type Detection } from './types.js';
+import { contextBefore, eachMatch, eachMatchAt, isWhiteSpace, looksLikeReference, type Detection } from './types.js';
 
 /** Personal data that only context tells apart: dates of birth, postal addresses, German licence plates. */
 
@@ -141,20 +141,6 @@ function addressStarts(text: string): { de: number[]; us: number[] } {
 }
 
 const isStreetLetter = (code: number): boolean => isStreetChar(code) && code !== 45 && code !== 46;
-
-/** Runs a sticky pattern at the candidate places (ascending), never inside its own previous match. */
-function eachMatchAt(text: string, starts: readonly number[], pattern: RegExp, visit: (match: RegExpExecArray) => Detection | null, out: Detection[]): void {
-  let from = 0;
-  for (const start of starts) {
-    if (start < from) continue;
-    pattern.lastIndex = start;
-    const match = pattern.exec(text);
-    if (match === null) continue;
-    from = start + match[0].length;
-    const detection = visit(match);
-    if (detection !== null) out.push(detection);
-  }
-}
 
 export function detectAddresses(text: string): Detection[] {
   const out: Detection[] = [];

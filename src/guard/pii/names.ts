@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, LAST_NAMES } from './names-gazetteer.js';
-import { eachMatch, isWhiteSpace, type Detection } from './types.js';
+import { eachMatch, eachMatchAt, isWhiteSpace, type Detection } from './types.js';
 
 /**
  * Person names: a gazetteer of given names and surnames, the cues that introduce a name (Herr,
@@ -72,21 +72,9 @@ function cuedName(text: string, match: RegExpExecArray, confidence: number, requ
   return span === null ? null : { ...span, confidence };
 }
 
-/**
- * Runs a sticky cue pattern at the candidate places (ascending), left to right, never inside its
- * own previous match: the same matches as running it globally over the whole text.
- */
+/** Runs a sticky cue pattern at the candidate places (ascending), as eachMatchAt does, taking each cued name. */
 function cuedAt(text: string, starts: readonly number[], pattern: RegExp, confidence: number, out: Detection[], requireKnown: boolean): void {
-  let from = 0;
-  for (const start of starts) {
-    if (start < from) continue;
-    pattern.lastIndex = start;
-    const match = pattern.exec(text);
-    if (match === null) continue;
-    from = start + match[0].length;
-    const detection = cuedName(text, match, confidence, requireKnown);
-    if (detection !== null) out.push(detection);
-  }
+  eachMatchAt(text, starts, pattern, (match) => cuedName(text, match, confidence, requireKnown), out);
 }
 
 /** White space and the first letter of NAME_TOKEN: where a cued name can begin. */

@@ -70,3 +70,21 @@ export function eachMatch(text: string, pattern: RegExp, visit: (match: RegExpEx
     if (match[0].length === 0) pattern.lastIndex++;
   }
 }
+
+/**
+ * Runs a sticky pattern at the candidate places (ascending), left to right, never inside its own
+ * previous match: the same matches as running it globally over the whole text, at a fraction of
+ * the cost when the candidates are few.
+ */
+export function eachMatchAt(text: string, starts: readonly number[], pattern: RegExp, visit: (match: RegExpExecArray) => Detection | null, out: Detection[]): void {
+  let from = 0;
+  for (const start of starts) {
+    if (start < from) continue;
+    pattern.lastIndex = start;
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    from = start + match[0].length;
+    const detection = visit(match);
+    if (detection !== null) out.push(detection);
+  }
+}

@@ -13,7 +13,8 @@ import type {
 } from '../../core/types.js';
 import type { CompletionObject, EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
 import type { SimulatorDeployment } from './config.js';
-import { answerTokens, applyStop, estimateTokens, exampleArguments, hash32, promptText, seededRandom } from './text.js';
+import { seededRandom } from '../../sim/random.js';
+import { answerTokens, applyStop, estimateTokens, exampleArguments, hash32, promptText } from './text.js';
 
 /** One planned choice: words to say, or a function to call. */
 type PlannedChoice =

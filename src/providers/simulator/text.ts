@@ -1,4 +1,5 @@
 import type { ChatMessage, ContentPart } from '../../core/types.js';
+import { seededRandom } from '../../sim/random.js';
 
 /**
  * Deterministic text for the simulator: the same prompt (and seed) always gives the same words,
@@ -19,18 +20,6 @@ export function hash32(text: string, seed = 0x811c9dc5): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small seeded generator, good enough to pick words. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The pieces (one per token) of an answer of `count` tokens for this seed. */

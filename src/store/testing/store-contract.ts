@@ -5,13 +5,28 @@ import assert from 'node:assert/strict';
 import type { KeyRecord, TeamRecord } from '../../guard/types.js';
 import { StoreConflictError } from '../errors.js';
 import { MIGRATION_TABLE, storeMigrations } from '../migrations.js';
+import { openStore } from '../open-store.js';
 import { startRetention } from '../retention.js';
 import type { SqlGovernanceStore } from '../sql-store.js';
 import type { RequestRow, UsageRow } from '../types.js';
+import { createTestDatabase } from './databases.js';
 
 export interface ContractSubject {
   readonly store: SqlGovernanceStore;
   cleanup(): Promise<void>;
+}
+
+/** A migrated store on a throwaway Postgres database; cleanup closes the store and drops the database. */
+export async function postgresSubject(): Promise<ContractSubject> {
+  const database = await createTestDatabase();
+  const store = await openStore({ url: database.url, poolSize: 4 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
 }
 
 const DAY = 86_400_000;

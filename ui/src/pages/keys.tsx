@@ -1,14 +1,13 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, type Session } from '../api';
 import { Choice, Field, PageTitle, Status, optionalList, optionalNumber, useLoad } from '../common';
 import { useTexts, type MessageKey } from '../i18n';
-import { loadDirectory, type KeyRow, type TeamRow } from '../names';
+import { loadDirectory, type KeyRow, type Limits, type TeamRow } from '../names';
 
 const PERIODS = ['day', 'week', 'month', 'total'] as const;
 const STATES = ['active', 'blocked'] as const;
 const ROLES = ['user', 'admin'] as const;
-
-type Limits = Pick<KeyRow, 'rpm' | 'tpm' | 'max_parallel' | 'budget' | 'budget_period' | 'models'>;
 
 /** The limit fields shared by keys and teams; values come back from the form by name. */
 function LimitFields(props: { value?: Limits }): preact.JSX.Element {
@@ -112,133 +111,84 @@ function Teams(props: { teams: TeamRow[]; session: Session; action: Action; relo
   return (
     <section aria-labelledby="teams-heading">
       <h2 id="teams-heading">{t('teams.heading')}</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('common.name')}</th>
-              <th scope="col">{t('keys.state')}</th>
-              <th scope="col">{t('keys.budget')}</th>
-              <th scope="col">{t('keys.limits')}</th>
-              <th scope="col">{t('keys.models')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.teams.length === 0 ? (
-              <tr>
-                <td colSpan={6} class="muted">{t('common.none')}</td>
-              </tr>
-            ) : null}
-            {props.teams.map((team) => (
-              <tr key={team.id}>
-                <th scope="row">
-                  {team.name} <span class="muted mono">{team.id}</span>
-                </th>
-                <td>{t(`state.${team.state}` as MessageKey)}</td>
-                <td>{budgetText(texts, team)}</td>
-                <td>{limitsText(texts, team)}</td>
-                <td>{team.models?.join(', ') ?? t('keys.all_models')}</td>
-                <td class="actions">
-                  {master ? (
-                    <>
-                      <button type="button" class="secondary" onClick={() => setEditing(team.id)} aria-label={t('teams.edit_named', { name: team.name })}>
-                        {t('common.edit')}
-                      </button>
-                      {confirming === team.id ? (
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={async () => {
-                            setConfirming(null);
-                            if (await props.action.run(async () => (await api('DELETE', `/admin/teams/${team.id}`), t('teams.deleted', { name: team.name })))) props.reload();
-                          }}
-                        >
-                          {t('teams.confirm_delete', { name: team.name })}
-                        </button>
-                      ) : (
-                        <button type="button" class="secondary" onClick={() => setConfirming(team.id)} aria-label={t('teams.delete_named', { name: team.name })}>
-                          {t('common.delete')}
-                        </button>
-                      )}
-                    </>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <RowsTable headings={[t('common.name'), t('keys.state'), t('keys.budget'), t('keys.limits'), t('keys.models'), t('common.actions')]} empty={props.teams.length === 0}>
+        {props.teams.map((team) => (
+          <tr key={team.id}>
+            <th scope="row">
+              {team.name} <span class="muted mono">{team.id}</span>
+            </th>
+            <td>{t(`state.${team.state}` as MessageKey)}</td>
+            <td>{budgetText(texts, team)}</td>
+            <td>{limitsText(texts, team)}</td>
+            <td>{team.models?.join(', ') ?? t('keys.all_models')}</td>
+            <td class="actions">
+              {master ? (
+                <>
+                  <button type="button" class="secondary" onClick={() => setEditing(team.id)} aria-label={t('teams.edit_named', { name: team.name })}>
+                    {t('common.edit')}
+                  </button>
+                  <RemoveButton
+                    asking={confirming === team.id}
+                    ask={(asking) => setConfirming(asking ? team.id : null)}
+                    label={t('common.delete')}
+                    labelNamed={t('teams.delete_named', { name: team.name })}
+                    confirm={t('teams.confirm_delete', { name: team.name })}
+                    remove={async () => (await api('DELETE', `/admin/teams/${team.id}`), t('teams.deleted', { name: team.name }))}
+                    action={props.action}
+                    reload={props.reload}
+                  />
+                </>
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </RowsTable>
       {editTeam ? (
-        <form
-          class="card"
-          aria-labelledby="edit-team-heading"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            const form = new FormData(event.currentTarget);
-            const ok = await props.action.run(async () => {
-              await api('PATCH', `/admin/teams/${editTeam.id}`, {
-                name: String(form.get('name')),
-                state: String(form.get('state')),
-                data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
-                ...readLimits(form),
-              });
-              return t('teams.saved', { name: String(form.get('name')) });
+        <EditForm
+          headingId="edit-team-heading"
+          heading={t('teams.edit_named', { name: editTeam.name })}
+          action={props.action}
+          save={async (form) => {
+            await api('PATCH', `/admin/teams/${editTeam.id}`, {
+              name: String(form.get('name')),
+              state: String(form.get('state')),
+              data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
+              ...readLimits(form),
             });
-            if (ok) {
-              setEditing(null);
-              props.reload();
-            }
+            return t('teams.saved', { name: String(form.get('name')) });
           }}
+          close={() => setEditing(null)}
+          reload={props.reload}
         >
-          <h3 id="edit-team-heading">{t('teams.edit_named', { name: editTeam.name })}</h3>
-          <div class="grid">
-            <Field label={t('common.name')}>
-              <input name="name" required defaultValue={editTeam.name} />
-            </Field>
-            <Field label={t('keys.state')}>
-              <Choice name="state" initial={editTeam.state} options={STATES.map((state) => ({ value: state, label: t(`state.${state}`) }))} />
-            </Field>
-            <LimitFields value={editTeam} />
-            <PolicyField value={editTeam.data_policy ?? null} />
-          </div>
-          <div class="buttons">
-            <button type="submit" disabled={props.action.busy}>{t('common.save')}</button>
-            <button type="button" class="secondary" onClick={() => setEditing(null)}>
-              {t('common.cancel')}
-            </button>
-          </div>
-        </form>
+          <Field label={t('common.name')}>
+            <input name="name" required defaultValue={editTeam.name} />
+          </Field>
+          <Field label={t('keys.state')}>
+            <Choice name="state" initial={editTeam.state} options={STATES.map((state) => ({ value: state, label: t(`state.${state}`) }))} />
+          </Field>
+          <LimitFields value={editTeam} />
+          <PolicyField value={editTeam.data_policy ?? null} />
+        </EditForm>
       ) : null}
       {master ? (
         <details class="card">
           <summary>{t('teams.create')}</summary>
-          <form
-            aria-label={t('teams.create')}
-            onSubmit={async (event) => {
-              event.preventDefault();
-              const element = event.currentTarget;
-              const form = new FormData(element);
+          <CreateForm
+            label={t('teams.create')}
+            action={props.action}
+            create={async (form) => {
               const name = String(form.get('name'));
-              const create = async (): Promise<string> => {
-                await api('POST', '/admin/teams', { name, data_policy: parsePolicy(String(form.get('data_policy') ?? '')), ...readLimits(form) });
-                return t('teams.created', { name });
-              };
-              if (await props.action.run(create)) {
-                element.reset();
-                props.reload();
-              }
+              await api('POST', '/admin/teams', { name, data_policy: parsePolicy(String(form.get('data_policy') ?? '')), ...readLimits(form) });
+              return t('teams.created', { name });
             }}
+            reload={props.reload}
           >
-            <div class="grid">
-              <Field label={t('common.name')}>
-                <input name="name" required />
-              </Field>
-              <LimitFields />
-              <PolicyField value={null} />
-            </div>
-            <button type="submit" disabled={props.action.busy}>{t('teams.create')}</button>
-          </form>
+            <Field label={t('common.name')}>
+              <input name="name" required />
+            </Field>
+            <LimitFields />
+            <PolicyField value={null} />
+          </CreateForm>
         </details>
       ) : null}
     </section>
@@ -288,181 +238,248 @@ function Keys(props: { keys: KeyRow[]; teams: TeamRow[]; session: Session; actio
           </button>
         </div>
       ) : null}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('common.name')}</th>
-              <th scope="col">{t('keys.prefix')}</th>
-              <th scope="col">{t('keys.team')}</th>
-              <th scope="col">{t('keys.role')}</th>
-              <th scope="col">{t('keys.state')}</th>
-              <th scope="col">{t('keys.budget')}</th>
-              <th scope="col">{t('keys.limits')}</th>
-              <th scope="col">{t('keys.created')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.keys.length === 0 ? (
-              <tr>
-                <td colSpan={9} class="muted">{t('common.none')}</td>
-              </tr>
-            ) : null}
-            {props.keys.map((key) => (
-              <tr key={key.id} data-key-id={key.id}>
-                <th scope="row">{key.name ?? '–'}</th>
-                <td class="mono">{key.prefix}…</td>
-                <td>{teamName(key.team_id)}</td>
-                <td>{t(`role.${key.role}` as MessageKey)}</td>
-                <td data-testid="key-state">{t(`state.${key.state}` as MessageKey)}</td>
-                <td>{budgetText(texts, key)}</td>
-                <td>{limitsText(texts, key)}</td>
-                <td>{texts.dateTime(key.created_at)}</td>
-                <td class="actions">
-                  {key.state === 'revoked' ? null : (
-                    <>
-                      <button type="button" class="secondary" onClick={() => setEditing(key.id)} aria-label={t('keys.edit_named', { name: label(key) })}>
-                        {t('common.edit')}
-                      </button>
-                      <button
-                        type="button"
-                        class="secondary"
-                        aria-label={t('keys.rotate_named', { name: label(key) })}
-                        onClick={() =>
-                          props.action.run(async () => {
-                            const rotated = await api<{ key: string }>('POST', `/admin/keys/${key.id}/rotate`);
-                            showSecret(rotated.key, label(key));
-                            props.reload();
-                            return t('keys.rotated', { name: label(key) });
-                          })
-                        }
-                      >
-                        {t('keys.rotate')}
-                      </button>
-                      {confirming === key.id ? (
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={async () => {
-                            setConfirming(null);
-                            if (await props.action.run(async () => (await api('DELETE', `/admin/keys/${key.id}`), t('keys.revoked', { name: label(key) })))) props.reload();
-                          }}
-                        >
-                          {t('keys.confirm_revoke', { name: label(key) })}
-                        </button>
-                      ) : (
-                        <button type="button" class="secondary" onClick={() => setConfirming(key.id)} aria-label={t('keys.revoke_named', { name: label(key) })}>
-                          {t('keys.revoke')}
-                        </button>
-                      )}
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <RowsTable
+        headings={[t('common.name'), t('keys.prefix'), t('keys.team'), t('keys.role'), t('keys.state'), t('keys.budget'), t('keys.limits'), t('keys.created'), t('common.actions')]}
+        empty={props.keys.length === 0}
+      >
+        {props.keys.map((key) => (
+          <tr key={key.id} data-key-id={key.id}>
+            <th scope="row">{key.name ?? '–'}</th>
+            <td class="mono">{key.prefix}…</td>
+            <td>{teamName(key.team_id)}</td>
+            <td>{t(`role.${key.role}` as MessageKey)}</td>
+            <td data-testid="key-state">{t(`state.${key.state}` as MessageKey)}</td>
+            <td>{budgetText(texts, key)}</td>
+            <td>{limitsText(texts, key)}</td>
+            <td>{texts.dateTime(key.created_at)}</td>
+            <td class="actions">
+              {key.state === 'revoked' ? null : (
+                <>
+                  <button type="button" class="secondary" onClick={() => setEditing(key.id)} aria-label={t('keys.edit_named', { name: label(key) })}>
+                    {t('common.edit')}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={t('keys.rotate_named', { name: label(key) })}
+                    onClick={() =>
+                      props.action.run(async () => {
+                        const rotated = await api<{ key: string }>('POST', `/admin/keys/${key.id}/rotate`);
+                        showSecret(rotated.key, label(key));
+                        props.reload();
+                        return t('keys.rotated', { name: label(key) });
+                      })
+                    }
+                  >
+                    {t('keys.rotate')}
+                  </button>
+                  <RemoveButton
+                    asking={confirming === key.id}
+                    ask={(asking) => setConfirming(asking ? key.id : null)}
+                    label={t('keys.revoke')}
+                    labelNamed={t('keys.revoke_named', { name: label(key) })}
+                    confirm={t('keys.confirm_revoke', { name: label(key) })}
+                    remove={async () => (await api('DELETE', `/admin/keys/${key.id}`), t('keys.revoked', { name: label(key) }))}
+                    action={props.action}
+                    reload={props.reload}
+                  />
+                </>
+              )}
+            </td>
+          </tr>
+        ))}
+      </RowsTable>
       {editKey ? (
-        <form
-          class="card"
-          aria-labelledby="edit-key-heading"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            const form = new FormData(event.currentTarget);
-            const ok = await props.action.run(async () => {
-              const name = String(form.get('name')).trim();
-              await api('PATCH', `/admin/keys/${editKey.id}`, {
-                name: name === '' ? null : name,
-                role: String(form.get('role')),
-                state: String(form.get('state')),
-                data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
-                ...readLimits(form),
-              });
-              return t('keys.saved', { name: name === '' ? editKey.prefix : name });
+        <EditForm
+          headingId="edit-key-heading"
+          heading={t('keys.edit_named', { name: label(editKey) })}
+          action={props.action}
+          save={async (form) => {
+            const name = String(form.get('name')).trim();
+            await api('PATCH', `/admin/keys/${editKey.id}`, {
+              name: name === '' ? null : name,
+              role: String(form.get('role')),
+              state: String(form.get('state')),
+              data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
+              ...readLimits(form),
             });
-            if (ok) {
-              setEditing(null);
-              props.reload();
-            }
+            return t('keys.saved', { name: name === '' ? editKey.prefix : name });
           }}
+          close={() => setEditing(null)}
+          reload={props.reload}
         >
-          <h3 id="edit-key-heading">{t('keys.edit_named', { name: label(editKey) })}</h3>
-          <div class="grid">
-            <Field label={t('common.name')}>
-              <input name="name" defaultValue={editKey.name ?? ''} />
-            </Field>
-            <Field label={t('keys.role')}>
-              <Choice name="role" initial={editKey.role} options={ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))} />
-            </Field>
-            <Field label={t('keys.state')}>
-              <Choice name="state" initial={editKey.state} options={STATES.map((state) => ({ value: state, label: t(`state.${state}`) }))} />
-            </Field>
-            <LimitFields value={editKey} />
-            <PolicyField value={editKey.data_policy} />
-          </div>
-          <div class="buttons">
-            <button type="submit" disabled={props.action.busy}>{t('common.save')}</button>
-            <button type="button" class="secondary" onClick={() => setEditing(null)}>
-              {t('common.cancel')}
-            </button>
-          </div>
-        </form>
+          <Field label={t('common.name')}>
+            <input name="name" defaultValue={editKey.name ?? ''} />
+          </Field>
+          <Field label={t('keys.role')}>
+            <Choice name="role" initial={editKey.role} options={ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))} />
+          </Field>
+          <Field label={t('keys.state')}>
+            <Choice name="state" initial={editKey.state} options={STATES.map((state) => ({ value: state, label: t(`state.${state}`) }))} />
+          </Field>
+          <LimitFields value={editKey} />
+          <PolicyField value={editKey.data_policy} />
+        </EditForm>
       ) : null}
       <details class="card" open={props.keys.length === 0}>
         <summary>{t('keys.create')}</summary>
-        <form
-          aria-label={t('keys.create')}
-          onSubmit={async (event) => {
-            event.preventDefault();
-            const element = event.currentTarget;
-            const form = new FormData(element);
+        <CreateForm
+          label={t('keys.create')}
+          action={props.action}
+          create={async (form) => {
             const name = String(form.get('name')).trim();
             const team = String(form.get('team') ?? '');
             const expires = String(form.get('expires_at') ?? '');
-            const ok = await props.action.run(async () => {
-              const created = await api<{ key: string; prefix: string }>('POST', '/admin/keys', {
-                name: name === '' ? null : name,
-                team: team === '' ? null : team,
-                role: String(form.get('role')),
-                expires_at: expires === '' ? null : new Date(expires).toISOString(),
-                data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
-                ...readLimits(form),
-              });
-              showSecret(created.key, name === '' ? created.prefix : name);
-              return t('keys.created_done', { name: name === '' ? created.prefix : name });
+            const created = await api<{ key: string; prefix: string }>('POST', '/admin/keys', {
+              name: name === '' ? null : name,
+              team: team === '' ? null : team,
+              role: String(form.get('role')),
+              expires_at: expires === '' ? null : new Date(expires).toISOString(),
+              data_policy: parsePolicy(String(form.get('data_policy') ?? '')),
+              ...readLimits(form),
             });
-            if (ok) {
-              element.reset();
-              props.reload();
-            }
+            showSecret(created.key, name === '' ? created.prefix : name);
+            return t('keys.created_done', { name: name === '' ? created.prefix : name });
           }}
+          reload={props.reload}
         >
-          <div class="grid">
-            <Field label={t('common.name')}>
-              <input name="name" />
-            </Field>
-            <Field label={t('keys.team')}>
-              <Choice
-                name="team"
-                initial={props.session.team_id ?? ''}
-                options={[...(props.session.role === 'master' ? [{ value: '', label: t('keys.no_team') }] : []), ...props.teams.map((team) => ({ value: team.id, label: team.name }))]}
-              />
-            </Field>
-            <Field label={t('keys.role')}>
-              <Choice name="role" initial="user" options={ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))} />
-            </Field>
-            <Field label={t('keys.expires')} hint={t('keys.expires_hint')}>
-              <input name="expires_at" type="datetime-local" />
-            </Field>
-            <LimitFields />
-            <PolicyField value={null} />
-          </div>
-          <button type="submit" disabled={props.action.busy}>{t('keys.create')}</button>
-        </form>
+          <Field label={t('common.name')}>
+            <input name="name" />
+          </Field>
+          <Field label={t('keys.team')}>
+            <Choice
+              name="team"
+              initial={props.session.team_id ?? ''}
+              options={[...(props.session.role === 'master' ? [{ value: '', label: t('keys.no_team') }] : []), ...props.teams.map((team) => ({ value: team.id, label: team.name }))]}
+            />
+          </Field>
+          <Field label={t('keys.role')}>
+            <Choice name="role" initial="user" options={ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))} />
+          </Field>
+          <Field label={t('keys.expires')} hint={t('keys.expires_hint')}>
+            <input name="expires_at" type="datetime-local" />
+          </Field>
+          <LimitFields />
+          <PolicyField value={null} />
+        </CreateForm>
       </details>
     </section>
+  );
+}
+
+/** A table of rows with one heading per column; says so in one row when there are none. */
+function RowsTable(props: { headings: readonly string[]; empty: boolean; children: ComponentChildren }): preact.JSX.Element {
+  const { t } = useTexts();
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {props.headings.map((heading) => (
+              <th key={heading} scope="col">
+                {heading}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.empty ? (
+            <tr>
+              <td colSpan={props.headings.length} class="muted">
+                {t('common.none')}
+              </td>
+            </tr>
+          ) : null}
+          {props.children}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Removal in two clicks: the first asks (the button turns into the confirmation), the second removes and reloads. */
+function RemoveButton(props: {
+  asking: boolean;
+  ask(asking: boolean): void;
+  label: string;
+  labelNamed: string;
+  confirm: string;
+  remove(): Promise<string>;
+  action: Action;
+  reload(): void;
+}): preact.JSX.Element {
+  return props.asking ? (
+    <button
+      type="button"
+      class="danger"
+      onClick={async () => {
+        props.ask(false);
+        if (await props.action.run(props.remove)) props.reload();
+      }}
+    >
+      {props.confirm}
+    </button>
+  ) : (
+    <button type="button" class="secondary" onClick={() => props.ask(true)} aria-label={props.labelNamed}>
+      {props.label}
+    </button>
+  );
+}
+
+/** The edit form of one row: Save runs `save` with the form's values, then closes it and reloads; Cancel closes it. */
+function EditForm(props: {
+  headingId: string;
+  heading: string;
+  action: Action;
+  save(form: FormData): Promise<string>;
+  close(): void;
+  reload(): void;
+  children: ComponentChildren;
+}): preact.JSX.Element {
+  const { t } = useTexts();
+  return (
+    <form
+      class="card"
+      aria-labelledby={props.headingId}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const form = new FormData(event.currentTarget);
+        if (await props.action.run(() => props.save(form))) {
+          props.close();
+          props.reload();
+        }
+      }}
+    >
+      <h3 id={props.headingId}>{props.heading}</h3>
+      <div class="grid">{props.children}</div>
+      <div class="buttons">
+        <button type="submit" disabled={props.action.busy}>{t('common.save')}</button>
+        <button type="button" class="secondary" onClick={props.close}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A create form: submitting runs `create` with the form's values, then empties the form and reloads. */
+function CreateForm(props: { label: string; action: Action; create(form: FormData): Promise<string>; reload(): void; children: ComponentChildren }): preact.JSX.Element {
+  return (
+    <form
+      aria-label={props.label}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const element = event.currentTarget;
+        const form = new FormData(element);
+        if (await props.action.run(() => props.create(form))) {
+          element.reset();
+          props.reload();
+        }
+      }}
+    >
+      <div class="grid">{props.children}</div>
+      <button type="submit" disabled={props.action.busy}>{props.label}</button>
+    </form>
   );
 }
 
