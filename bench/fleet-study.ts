@@ -2,8 +2,8 @@
  * `node --import tsx bench/fleet-study.ts`: why the strategies' TTFT p99 differ as little (or as
  * much) as they do in `npm run bench:fleet` — the numbers behind "What decides the tail" in
  * docs/simulator.md. Same environment as bench:fleet (trace, window, seeds, scrape interval);
- * BENCH_FLEET_CAPACITY is required (take it from a bench:fleet run), BENCH_FLEET_LOADS' first
- * value is the load studied (default 0.8).
+ * BENCH_FLEET_CAPACITY is required (take it from a bench:fleet run); BENCH_FLEET_STUDY_LOAD is
+ * the load studied (default 0.8).
  *
  * For each strategy: where the slowest 1 % arrived (which minutes), whether their server and all
  * servers were queuing then, how long they waited for admission against their prefill, and the
@@ -76,7 +76,8 @@ function oracle(requests: readonly PreparedRequest[], settings: ReturnType<typeo
 function main(): void {
   const settings = readSettings();
   if (settings.capacity === null) throw new Error('set BENCH_FLEET_CAPACITY (req/s, from a bench:fleet run)');
-  const load = settings.loads[0] ?? 0.8;
+  const load = Number(process.env.BENCH_FLEET_STUDY_LOAD ?? 0.8);
+  if (!(load > 0)) throw new Error('BENCH_FLEET_STUDY_LOAD must be a positive share of the capacity');
   const rate = load * settings.capacity;
   const trace = loadTrace(settings).filter((r) => r.at < settings.window);
   const rateOfTrace = traceRate(trace, settings.window);

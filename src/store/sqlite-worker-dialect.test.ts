@@ -196,13 +196,13 @@ test('a thread that dies rejects what it owed, says why, and the next query star
   const path = tempFile('crash.db');
   const stops: Error[] = [];
   // A small heap, and a query whose rows do not fit in it: the thread runs out of memory.
-  const dialect = new SqliteWorkerDialect({ path, pragmas: PRAGMAS, resourceLimits: { maxOldGenerationSizeMb: 32 }, onThreadError: (error) => stops.push(error) });
+  const dialect = new SqliteWorkerDialect({ path, pragmas: PRAGMAS, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 }, onThreadError: (error) => stops.push(error) });
   const db = await itemsDb(path, dialect);
   try {
     await db.insertInto('items').values({ id: 1, name: 'survives', qty: 1 }).execute();
     const trx = await db.startTransaction().execute();
     await trx.insertInto('items').values({ id: 2, name: 'lost with the thread', qty: 1 }).execute();
-    const huge = sql`with recursive c(i) as (select 1 union all select i + 1 from c where i < 3000000) select i, printf('%0200d', i) as pad from c`.execute(trx);
+    const huge = sql`with recursive c(i) as (select 1 union all select i + 1 from c where i < 200000) select i, printf('%01000d', i) as pad from c`.execute(trx);
     const queued = trx.selectFrom('items').selectAll().execute();
     await assert.rejects(huge, (error: unknown) => error instanceof SqliteThreadStoppedError && /SQLite query thread/.test(error.message));
     await assert.rejects(queued, SqliteThreadStoppedError);
