@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const LOGGER = fileURLToPath(new URL('./logger.ts', import.meta.url));
+
+function child(script: string) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(LOGGER)};\n${script}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  return { proc, lines: () => out.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+test('logger: buffered lines on stdout are written out when the process exits', async () => {
+  const { proc, lines } = child(`const log = createLogger('info'); for (let i = 0; i < 3; i++) log.info({ i }, 'line'); process.exit(0);`);
+  const [code] = await once(proc, 'exit');
+  assert.equal(code, 0);
+  assert.deepEqual(lines().map((line) => line.i), [0, 1, 2]);
+  assert.match(String(lines()[0]!.time), /^\d{4}-\d\d-\d\dT/);
+});
+
+test('logger: a lone line on a quiet process is written without waiting for more', async () => {
+  const { proc, lines } = child(`const log = createLogger('info'); log.info('alone'); setTimeout(() => {}, 60_000);`);
+  try {
+    await once(proc.stdout, 'data');
+    assert.equal(lines()[0]!.msg, 'alone');
+  } finally {
+    proc.kill();
+  }
+});
