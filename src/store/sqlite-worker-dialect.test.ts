@@ -195,14 +195,14 @@ test('in the calling thread, the same long query holds the event loop until it i
 test('a thread that dies rejects what it owed, says why, and the next query starts a new one', async () => {
   const path = tempFile('crash.db');
   const stops: Error[] = [];
-  // A small heap, and a query whose rows do not fit in it: the thread runs out of memory.
+  // A small heap, and a query whose rows (4,000 strings of 50 kB) do not fit in it: the thread runs out of memory.
   const dialect = new SqliteWorkerDialect({ path, pragmas: PRAGMAS, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 }, onThreadError: (error) => stops.push(error) });
   const db = await itemsDb(path, dialect);
   try {
     await db.insertInto('items').values({ id: 1, name: 'survives', qty: 1 }).execute();
     const trx = await db.startTransaction().execute();
     await trx.insertInto('items').values({ id: 2, name: 'lost with the thread', qty: 1 }).execute();
-    const huge = sql`with recursive c(i) as (select 1 union all select i + 1 from c where i < 200000) select i, printf('%01000d', i) as pad from c`.execute(trx);
+    const huge = sql`with recursive c(i) as (select 1 union all select i + 1 from c where i < 4000) select i, printf('%050000d', i) as pad from c`.execute(trx);
     const queued = trx.selectFrom('items').selectAll().execute();
     await assert.rejects(huge, (error: unknown) => error instanceof SqliteThreadStoppedError && /SQLite query thread/.test(error.message));
     await assert.rejects(queued, SqliteThreadStoppedError);
