@@ -12,7 +12,7 @@ import { DEFAULT_WORKLOAD, type WorkloadOptions } from '../src/sim/workload.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TRACE_DIR = join(ROOT, '..', 'shared', 'data', 'azure-llm-inference-2023');
-export const WANTED = ['round-robin', 'least-queue', 'kv-aware', 'prefix-affinity', 'fleet'];
+export const WANTED = ['round-robin', 'least-queue', 'kv-aware', 'prefix-affinity', 'least-work', 'fleet'];
 export const CITATION =
   'Trace: Azure LLM inference trace 2023 (Azure/AzurePublicDataset, CC-BY 4.0), from Patel et al., "Splitwise: Efficient generative LLM inference using phase splitting", ISCA 2024.';
 
@@ -50,6 +50,8 @@ export interface Settings {
   readonly capacityTtftP50Ms: number;
   /** A fixed capacity (req/s) instead of measuring it; HTTP mode requires it or measures in virtual time. */
   readonly capacity: number | null;
+  /** `routing.weights` for every strategy's alias, as YAML flow (BENCH_FLEET_WEIGHTS, e.g. `{ work: 0 }`). */
+  readonly weights?: string;
 }
 
 export function readSettings(): Settings {
@@ -61,6 +63,8 @@ export function readSettings(): Settings {
   const known = new Set<string>(STRATEGIES);
   const asked = env('BENCH_FLEET_STRATEGIES', WANTED.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
   const capacity = env('BENCH_FLEET_CAPACITY', '');
+  const weights = env('BENCH_FLEET_WEIGHTS', '');
+  if (weights !== '' && !/^\{[a-z0-9.,:\s]*\}$/.test(weights)) throw new Error('BENCH_FLEET_WEIGHTS must be a YAML flow map such as "{ work: 0 }"');
   return {
     mode,
     trace,
@@ -77,6 +81,7 @@ export function readSettings(): Settings {
     scrapeMs: envNumber('BENCH_FLEET_SCRAPE_MS', 250, 1),
     capacityTtftP50Ms: envNumber('BENCH_FLEET_CAPACITY_TTFT_P50_MS', 1000, 1),
     capacity: capacity === '' ? null : envNumber('BENCH_FLEET_CAPACITY', 0, 0.001),
+    ...(weights === '' ? {} : { weights }),
   };
 }
 

@@ -5,8 +5,8 @@
  * buildFleetSnapshot, the strategy by ModelAlias.pickDeployment (STRATEGY_PICKERS), the prompt's
  * block hashes by RequestFleet from the request body's text. What the gateway gets from the
  * network is fed in as it would arrive: each server's vLLM metrics every scrape interval
- * (through readEngineMetrics, the scraper's own mapping), and each call's begin, first byte and
- * end on its DeploymentState. Only the network itself is left out (no latency between gateway
+ * (through readEngineMetrics, the scraper's own mapping), and each call's begin (with its
+ * estimated prompt tokens), first byte and end on its DeploymentState. Only the network itself is left out (no latency between gateway
  * and servers), so nothing here competes with other processes for the CPU: the numbers depend
  * on the model, the trace and the seeds alone.
  */
@@ -68,6 +68,8 @@ export interface ReplayOptions {
   readonly traceRate: number;
   readonly scrapeMs: number;
   readonly routerSeed: number;
+  /** `routing.weights` as YAML flow (e.g. `{ work: 0 }`); the config's defaults when absent. */
+  readonly weights?: string;
   /** For studies (bench/fleet-study.ts): each finished request with the servers' state when it arrived. */
   readonly observe?: (request: ObservedRequest) => void;
 }
@@ -102,7 +104,8 @@ function gatewayConfig(options: ReplayOptions): string {
     { length: options.servers },
     (_, i) => `      - { provider: openai-compatible, name: sim-${i + 1}, base_url: "http://sim-${i + 1}.invalid/v1", model: ${options.profile.model.id}, kind: self-hosted, engine: vllm }`,
   ).join('\n');
-  return `fleet: { scrape_interval_ms: ${options.scrapeMs} }\nmodels:\n  - name: fleet-${options.strategy}\n    routing: { strategy: ${options.strategy} }\n    deployments:\n${deployments}\n`;
+  const weights = options.weights === undefined ? '' : `, weights: ${options.weights}`;
+  return `fleet: { scrape_interval_ms: ${options.scrapeMs} }\nmodels:\n  - name: fleet-${options.strategy}\n    routing: { strategy: ${options.strategy}${weights} }\n    deployments:\n${deployments}\n`;
 }
 
 /** A vLLM /metrics page of `engine` as the scraper's parser would return it. */
@@ -193,7 +196,7 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
       return;
     }
     const server = engineOf.get(deployment)!;
-    const ticket = deployment.state.begin(now, placement.promptTokens + placement.outputTokens, true);
+    const ticket = deployment.state.begin(now, placement.promptTokens + placement.outputTokens, true, placement.promptTokens);
     const arrival = clock.now();
     const observed =
       options.observe === undefined
@@ -207,7 +210,7 @@ export function replay(requests: readonly PreparedRequest[], options: ReplayOpti
       outputTokens: request.outputTokens,
       listener: {
         onFirstToken: (at) => {
-          ticket.firstByteAt = EPOCH_MS + at * 1000;
+          deployment.state.firstByte(ticket, EPOCH_MS + at * 1000);
           ttft.push(at - arrival);
         },
         onFinish: (done) => {

@@ -18,7 +18,8 @@
  * default 3600), BENCH_FLEET_SECONDS (http: seconds of scaled arrivals per run, default 20),
  * BENCH_FLEET_LOADS (0.5,0.8,0.95), BENCH_FLEET_STRATEGIES, BENCH_FLEET_SEED (prompts),
  * BENCH_FLEET_ROUTER_SEED (tie-breaks), BENCH_FLEET_SCRAPE_MS (250),
- * BENCH_FLEET_CAPACITY_TTFT_P50_MS (1000), BENCH_FLEET_CAPACITY (req/s, skips the measurement).
+ * BENCH_FLEET_CAPACITY_TTFT_P50_MS (1000), BENCH_FLEET_CAPACITY (req/s, skips the measurement),
+ * BENCH_FLEET_WEIGHTS (routing.weights for every alias, YAML flow, e.g. "{ work: 0 }").
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,14 @@ async function main(): Promise<void> {
   const rateOfTrace = traceRate(trace, settings.window);
   const began = performance.now();
   const requests = prepareRequests(trace, settings.workload, settings.profile.engine.blockSize);
-  const base = { profile: settings.profile, servers: settings.servers, traceRate: rateOfTrace, scrapeMs: settings.scrapeMs, routerSeed: settings.routerSeed };
+  const base = {
+    profile: settings.profile,
+    servers: settings.servers,
+    traceRate: rateOfTrace,
+    scrapeMs: settings.scrapeMs,
+    routerSeed: settings.routerSeed,
+    ...(settings.weights === undefined ? {} : { weights: settings.weights }),
+  };
   process.stdout.write(
     `${CITATION}\nTrace ${settings.trace}, ${settings.start}–${settings.start + settings.window} s: ${trace.length} requests (${round(rateOfTrace, 2)} req/s); ${settings.servers} × ${settings.profile.name}; mode ${settings.mode}\n`,
   );

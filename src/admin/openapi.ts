@@ -148,6 +148,7 @@ const document = {
                           stale: { type: 'boolean' },
                           error: { type: ['string', 'null'] },
                           gateway_in_flight: { type: 'number' },
+                          gateway_prefill_tokens: { type: 'number', description: 'prompt tokens sent and not yet answered' },
                           sent_since_scrape: { type: 'number' },
                           picks: { type: 'number' },
                           share: { type: 'number' },

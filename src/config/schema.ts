@@ -29,6 +29,7 @@ export const STRATEGIES = [
   'kv-aware',
   'prefix-affinity',
   'lora-affinity',
+  'least-work',
   'fleet',
 ] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -80,6 +81,8 @@ const fleetWeightsSchema = z
     kv: z.number().min(0).default(1),
     prefix: z.number().min(0).default(1),
     lora: z.number().min(0).default(1),
+    /** Prompt tokens outstanding on the server (sent, no first byte yet) plus this prompt's uncached part. */
+    work: z.number().min(0).default(1),
   })
   .prefault({});
 

@@ -30,6 +30,11 @@ export class Backend {
   error: string | null = null;
   /** Prefix-cache hit rate, 0..1: the server's gauge or the rate between the last two scrapes of its counters. */
   prefixHitRate: number | null = null;
+  /**
+   * The highest prompt-token rate (tokens/s) seen between two scrapes while the server queued:
+   * a floor on how fast it prefills; 0 until seen.
+   */
+  peakPromptRate = 0;
   /** Requests the gateway sent here since the last scrape, which that scrape could not count yet. */
   sentSinceScrape = 0;
   /** True while a scrape is under way: the next tick skips rather than overlapping it. */
@@ -65,6 +70,13 @@ export class Backend {
     return this.reading !== null && this.error === null && now - this.scrapedAt <= this.settings.staleAfterMs;
   }
 
+  /** Prompt tokens the gateway sent to the server and has no first byte for yet (its deployments' counts added). */
+  gatewayPrefill(): number {
+    let total = 0;
+    for (const state of this.states) total += state.prefillOutstanding;
+    return total;
+  }
+
   /** Requests in flight from this gateway to the server (its deployments' counts added). */
   gatewayInFlight(): number {
     let total = 0;
@@ -74,11 +86,26 @@ export class Backend {
 
   recordReading(reading: EngineReading, now: number): void {
     const previous = this.reading;
+    this.notePromptRate(previous, reading, now);
     this.prefixHitRate = reading.prefixHitRate ?? counterRate(previous, reading) ?? this.prefixHitRate;
     this.reading = reading;
     this.scrapedAt = now;
     this.error = null;
     this.sentSinceScrape = 0;
+  }
+
+  /**
+   * Only intervals in which requests waited count: then the server prefilled as fast as it could,
+   * so the rate measures its capacity rather than how little it was sent.
+   */
+  private notePromptRate(previous: EngineReading | null, current: EngineReading, now: number): void {
+    const before = previous?.promptTokens ?? null;
+    const after = current.promptTokens;
+    const seconds = (now - this.scrapedAt) / 1000;
+    if (before === null || after === null || after < before || seconds <= 0 || this.error !== null) return;
+    if ((previous!.waiting ?? 0) === 0 && (current.waiting ?? 0) === 0) return;
+    const rate = (after - before) / seconds;
+    if (rate > this.peakPromptRate) this.peakPromptRate = rate;
   }
 
   recordFailure(reason: string): void {

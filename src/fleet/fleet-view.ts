@@ -21,6 +21,8 @@ export interface BackendView {
   readonly stale: boolean;
   readonly error: string | null;
   readonly gateway_in_flight: number;
+  /** Prompt tokens (estimated) the gateway sent and has no first byte for yet: prefill outstanding. */
+  readonly gateway_prefill_tokens: number;
   readonly sent_since_scrape: number;
   /** Routing picks over the window, and their share of all fleet picks in it. */
   readonly picks: number;
@@ -58,6 +60,7 @@ function backendView(backend: Backend, now: number, totalPicks: number): Backend
     stale: !backend.isFresh(now),
     error: backend.settings.metricsUrl === null ? 'engine has no metrics endpoint; in-flight counts are used' : backend.error,
     gateway_in_flight: backend.gatewayInFlight(),
+    gateway_prefill_tokens: backend.gatewayPrefill(),
     sent_since_scrape: backend.sentSinceScrape,
     picks,
     share: totalPicks === 0 ? 0 : picks / totalPicks,

@@ -49,7 +49,7 @@ test('fleet config: one backend per metrics URL, defaults, per-alias timing, Oll
     assert.equal(custom.id, 'http://127.0.0.1:9/custom', 'no credentials or query in the shown id');
     assert.equal(custom.settings.metricsUrl, 'http://user:secret@127.0.0.1:9/custom?token=x');
     assert.equal(custom.settings.staleAfterMs, 1000, 'never stale before the next scrape is due');
-    assert.deepEqual(snapshot.routingByAlias.get('a')!.weights, { queue: 1, kv: 1, prefix: 2, lora: 1 });
+    assert.deepEqual(snapshot.routingByAlias.get('a')!.weights, { queue: 1, kv: 1, prefix: 2, lora: 1, work: 1 });
     assert.equal(snapshot.routingByAlias.get('a')!.imbalance, 0.25);
 
     // A reload keeps what a server's backend learned.

@@ -7,7 +7,7 @@ import { FleetScraper } from './scraper.js';
 
 /** An alias's fleet routing settings, as its strategy reads them. */
 export interface FleetRouting {
-  readonly weights: { readonly queue: number; readonly kv: number; readonly prefix: number; readonly lora: number };
+  readonly weights: { readonly queue: number; readonly kv: number; readonly prefix: number; readonly lora: number; readonly work: number };
   readonly imbalance: number;
   readonly blockChars: number;
   readonly maxBlocks: number;

@@ -4,7 +4,7 @@ import type { FleetRouting, FleetSnapshot } from './fleet.js';
 import { promptBlockHashes } from './prefix-hash.js';
 
 const DEFAULT_ROUTING: FleetRouting = {
-  weights: { queue: 1, kv: 1, prefix: 1, lora: 1 },
+  weights: { queue: 1, kv: 1, prefix: 1, lora: 1, work: 1 },
   imbalance: 0.5,
   blockChars: 256,
   maxBlocks: 512,

@@ -57,3 +57,42 @@ test('states outlive a reload with the same settings, and start afresh when they
   assert.equal(states.stateFor('gpu-1', settings), first);
   assert.notEqual(states.stateFor('gpu-1', { ...settings, rpm: 10 }), first);
 });
+
+test('prompt tokens count as prefill outstanding from sending until the first byte', () => {
+  const state = new DeploymentState(settings);
+  const first = state.begin(0, 1_200, true, 1_000);
+  const second = state.begin(1, 600, true, 500);
+  assert.equal(state.prefillOutstanding, 1_500);
+  state.firstByte(first, 5);
+  assert.equal(state.prefillOutstanding, 500);
+  assert.equal(first.firstByteAt, 5);
+  state.firstByte(first, 6);
+  assert.equal(state.prefillOutstanding, 500, 'a second first byte releases nothing more');
+  state.end(first, null, 9, 10);
+  assert.equal(state.prefillOutstanding, 500, 'ending after the first byte releases nothing more');
+  state.end(second, null, 10, 10);
+  assert.equal(state.prefillOutstanding, 0, 'an attempt that ends without a first byte releases its prompt');
+});
+
+test('an attempt aborted or failed before its first byte releases its prompt tokens, never below zero', () => {
+  const state = new DeploymentState(settings);
+  const gone = state.begin(0, 0, true, 700);
+  const failed = state.begin(0, 0, false, 300);
+  state.end(gone, new GatewayError('client_closed_request'), 1, 0);
+  assert.equal(state.prefillOutstanding, 300);
+  state.end(failed, new GatewayError('upstream_timeout'), 2, 0);
+  state.end(failed, new GatewayError('upstream_timeout'), 3, 0);
+  state.firstByte(failed, 4);
+  assert.equal(state.prefillOutstanding, 0);
+  state.end(state.begin(5, 10, false), null, 6, 0);
+  assert.equal(state.prefillOutstanding, 0, 'a call without a prompt estimate counts nothing');
+});
+
+test('prefill outstanding survives a reload with the same settings', () => {
+  const states = new DeploymentStates();
+  const ticket = states.stateFor('gpu-1', settings).begin(0, 0, true, 400);
+  const after = states.stateFor('gpu-1', { ...settings });
+  assert.equal(after.prefillOutstanding, 400);
+  after.firstByte(ticket, 1);
+  assert.equal(after.prefillOutstanding, 0);
+});

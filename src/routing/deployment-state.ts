@@ -21,6 +21,8 @@ export interface AttemptTicket {
   /** A streamed answer: its first byte marks the first token, and the rest gives the per-token time. */
   readonly streamed: boolean;
   firstByteAt: number;
+  /** Prompt tokens this attempt still counts in its state's `prefillOutstanding` (0 once released). */
+  prefill: number;
   done: boolean;
 }
 
@@ -30,6 +32,12 @@ export interface AttemptTicket {
  */
 export class DeploymentState {
   inFlight = 0;
+  /**
+   * Prompt tokens sent and not yet answered: added when an attempt is sent, released at its first
+   * byte (the server has prefilled the prompt) or when it ends without one. A request count hides
+   * that one server was just given a 6k-token prompt; this shows the prefill queued there.
+   */
+  prefillOutstanding = 0;
   /** Epoch ms until which the deployment gets nothing (after an upstream 429). */
   cooldownUntil = 0;
   readonly breaker: CircuitBreaker;
@@ -44,11 +52,30 @@ export class DeploymentState {
     this.tokenWindow = settings.tpm === null ? null : new RateWindow(settings.tpm);
   }
 
-  begin(now: number, tokens: number, streamed: boolean): AttemptTicket {
+  /**
+   * An attempt is sent. `tokens` (prompt and expected output) counts toward the token rate limit;
+   * `promptTokens` (its prompt part) toward the prefill outstanding until the first byte.
+   */
+  begin(now: number, tokens: number, streamed: boolean, promptTokens = 0): AttemptTicket {
     this.inFlight++;
     this.requestWindow?.add(now, 1);
     this.tokenWindow?.add(now, tokens);
-    return { state: this, startedAt: now, probe: this.breaker.onSend(now), streamed, firstByteAt: 0, done: false };
+    const prefill = promptTokens > 0 ? promptTokens : 0;
+    this.prefillOutstanding += prefill;
+    return { state: this, startedAt: now, probe: this.breaker.onSend(now), streamed, firstByteAt: 0, prefill, done: false };
+  }
+
+  /** The first byte of the attempt's answer arrived: its prompt is prefilled. */
+  firstByte(ticket: AttemptTicket, now: number): void {
+    ticket.firstByteAt = now;
+    this.releasePrefill(ticket);
+  }
+
+  /** Releases the attempt's prompt tokens once; the sum never goes below zero. */
+  private releasePrefill(ticket: AttemptTicket): void {
+    if (ticket.prefill === 0) return;
+    this.prefillOutstanding = Math.max(0, this.prefillOutstanding - ticket.prefill);
+    ticket.prefill = 0;
   }
 
   /**
@@ -60,6 +87,7 @@ export class DeploymentState {
     if (ticket.done) return;
     ticket.done = true;
     this.inFlight--;
+    this.releasePrefill(ticket);
     if (error === null) {
       this.breaker.onSuccess(now, ticket.probe);
       if (!ticket.streamed) {

@@ -40,7 +40,7 @@ function group(strategy: string, names: string[], routing: Partial<FleetRouting>
     backends.set(deployment.name, backend);
     byDeployment.set(deployment.name, backend);
   }
-  const full: FleetRouting = { weights: { queue: 1, kv: 1, prefix: 1, lora: 1 }, imbalance: 0.5, blockChars: 32, maxBlocks: 64, ...routing };
+  const full: FleetRouting = { weights: { queue: 1, kv: 1, prefix: 1, lora: 1, work: 1 }, imbalance: 0.5, blockChars: 32, maxBlocks: 64, ...routing };
   return { alias, backends, snapshot: { backendByDeployment: byDeployment, routingByAlias: new Map([['m', full]]), backends: [...backends.values()] } };
 }
 
@@ -62,8 +62,8 @@ function reading(values: Partial<EngineReading>): EngineReading {
   };
 }
 
-function placement(g: Group, body: unknown = { messages: [{ role: 'user', content: 'hi' }] }, now = Date.now()): Placement {
-  return { now, promptTokens: 10, outputTokens: 10, usable: (deployment: Deployment) => deployment.isAvailable(now, 20), fleet: new RequestFleet(g.snapshot, body) };
+function placement(g: Group, body: unknown = { messages: [{ role: 'user', content: 'hi' }] }, now = Date.now(), promptTokens = 10): Placement {
+  return { now, promptTokens, outputTokens: 10, usable: (deployment: Deployment) => deployment.isAvailable(now, promptTokens + 10), fleet: new RequestFleet(g.snapshot, body) };
 }
 
 function pickNames(g: Group, count: number, body?: unknown): Map<string, number> {
@@ -198,22 +198,22 @@ test('lora-affinity: servers with the adapter loaded first, then those loading i
 });
 
 test('fleet: the weights decide between signals', () => {
-  const queueOnly = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 0, prefix: 0, lora: 0 } });
+  const queueOnly = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 0, prefix: 0, lora: 0, work: 0 } });
   queueOnly.backends.get('a')!.recordReading(reading({ running: 2, kvUsage: 0.1 }), now());
   queueOnly.backends.get('b')!.recordReading(reading({ running: 1, kvUsage: 0.95 }), now());
   assert.equal(queueOnly.alias.pickDeployment(placement(queueOnly))!.name, 'b');
-  const kvHeavy = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 5, prefix: 0, lora: 0 } });
+  const kvHeavy = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 5, prefix: 0, lora: 0, work: 0 } });
   kvHeavy.backends.get('a')!.recordReading(reading({ running: 2, kvUsage: 0.1 }), now());
   kvHeavy.backends.get('b')!.recordReading(reading({ running: 1, kvUsage: 0.95 }), now());
   assert.equal(kvHeavy.alias.pickDeployment(placement(kvHeavy))!.name, 'a');
-  const lora = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 0, prefix: 0, lora: 2 } }, { a: 'x', b: 'x' });
+  const lora = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 0, prefix: 0, lora: 2, work: 0 } }, { a: 'x', b: 'x' });
   lora.backends.get('a')!.recordReading(reading({ running: 3, runningLoras: ['x'] }), now());
   lora.backends.get('b')!.recordReading(reading({ running: 1 }), now());
   assert.equal(lora.alias.pickDeployment(placement(lora))!.name, 'a');
 });
 
 test('fleet: prefix affinity within the load bound', () => {
-  const g = group('fleet', ['a', 'b'], { weights: { queue: 0.1, kv: 0, prefix: 1, lora: 0 }, imbalance: 0.5 });
+  const g = group('fleet', ['a', 'b'], { weights: { queue: 0.1, kv: 0, prefix: 1, lora: 0, work: 0 }, imbalance: 0.5 });
   for (const backend of g.backends.values()) backend.recordReading(reading({ running: 2 }), now());
   const body = prompt('A long shared system prompt for the fleet strategy test. '.repeat(6), 'x');
   const first = g.alias.pickDeployment(placement(g, body))!.name;
@@ -234,4 +234,83 @@ test('fleet strategies without fleet knowledge (no snapshot) fall back to in-fli
   assert.equal(g.alias.pickDeployment(none)!.name, 'b');
   a!.state.inFlight = 0;
   b!.state.inFlight = 0;
+});
+
+test('least-work: the server with less prompt work outstanding wins, though it runs more requests', () => {
+  const g = group('least-work', ['a', 'b']);
+  const [a, b] = g.alias.deployments;
+  g.backends.get('a')!.recordReading(reading({ running: 2 }), now());
+  g.backends.get('b')!.recordReading(reading({ running: 9 }), now());
+  // a was just sent one 6k-token prompt and has no first byte for it; b ten short ones, all answered but one.
+  const long = a!.state.begin(now(), 6_200, true, 6_000);
+  const short = b!.state.begin(now(), 300, true, 100);
+  assert.equal(g.alias.pickDeployment(placement(g))!.name, 'b');
+  // Once a's prompt is prefilled (first byte), a is the lighter one.
+  a!.state.firstByte(long, now());
+  assert.equal(g.alias.pickDeployment(placement(g))!.name, 'a');
+  a!.state.end(long, null, now(), 0);
+  b!.state.end(short, null, now(), 0);
+});
+
+test('least-work: a server whose fresh reading queues ranks after one with room, whatever the work', () => {
+  const g = group('least-work', ['a', 'b']);
+  const [a] = g.alias.deployments;
+  g.backends.get('a')!.recordReading(reading({ running: 1 }), now());
+  g.backends.get('b')!.recordReading(reading({ waiting: 1, running: 256 }), now());
+  const ticket = a!.state.begin(now(), 9_000, true, 8_000);
+  assert.equal(g.alias.pickDeployment(placement(g))!.name, 'a');
+  a!.state.end(ticket, null, now(), 0);
+});
+
+test('least-work: prompt blocks the server likely caches are not counted as work', () => {
+  const g = group('least-work', ['a', 'b']);
+  const [a, b] = g.alias.deployments;
+  for (const backend of g.backends.values()) backend.recordReading(reading({ running: 0 }), now());
+  const system = 'A long shared system prompt that the first server has cached already. '.repeat(20);
+  const body = prompt(system, 'the next question');
+  const warm = new RequestFleet(g.snapshot, body);
+  warm.promptBlocks('m');
+  warm.notePick(a!, now());
+  // a has 200 tokens outstanding, b 100; this ~370-token prompt is almost all cached on a.
+  const onA = a!.state.begin(now(), 200, true, 200);
+  const onB = b!.state.begin(now(), 100, true, 100);
+  const bytes = Buffer.byteLength(JSON.stringify(body));
+  assert.equal(g.alias.pickDeployment(placement(g, body, now(), Math.ceil(bytes / 4)))!.name, 'a');
+  // Without the cached prefix, a's larger backlog loses.
+  assert.equal(g.alias.pickDeployment(placement(g, prompt('Another prompt entirely. '.repeat(40), 'q'), now(), Math.ceil(bytes / 4)))!.name, 'b');
+  a!.state.end(onA, null, now(), 0);
+  b!.state.end(onB, null, now(), 0);
+});
+
+test('least-work: a server that prefilled faster while queuing gets proportionally more work', () => {
+  const g = group('least-work', ['fast', 'slow']);
+  const [fast, slow] = g.alias.deployments;
+  const t0 = now() - 1_000;
+  // fast prefilled 40k tokens/s while requests waited; slow never beat the default.
+  g.backends.get('fast')!.recordReading(reading({ waiting: 3, promptTokens: 0 }), t0);
+  g.backends.get('fast')!.recordReading(reading({ waiting: 0, promptTokens: 40_000 }), t0 + 1_000);
+  g.backends.get('slow')!.recordReading(reading({ running: 0, promptTokens: 0 }), t0 + 1_000);
+  assert.equal(g.backends.get('fast')!.peakPromptRate, 40_000);
+  const onFast = fast!.state.begin(now(), 3_000, true, 3_000);
+  const onSlow = slow!.state.begin(now(), 1_000, true, 1_000);
+  // (3000 + 10) / 40k < (1000 + 10) / 10k.
+  assert.equal(g.alias.pickDeployment(placement(g))!.name, 'fast');
+  fast!.state.end(onFast, null, now(), 0);
+  slow!.state.end(onSlow, null, now(), 0);
+});
+
+test('fleet: the work weight steers away from a server with a long prompt outstanding', () => {
+  const run = (work: number): string => {
+    const g = group('fleet', ['a', 'b'], { weights: { queue: 1, kv: 0, prefix: 0, lora: 0, work } });
+    const [a, b] = g.alias.deployments;
+    g.backends.get('a')!.recordReading(reading({ running: 1 }), now());
+    g.backends.get('b')!.recordReading(reading({ running: 2 }), now());
+    const onA = a!.state.begin(now(), 8_000, true, 8_000);
+    const name = g.alias.pickDeployment(placement(g))!.name;
+    a!.state.end(onA, null, now(), 0);
+    void b;
+    return name;
+  };
+  assert.equal(run(0), 'a', 'without the work term the shorter queue wins');
+  assert.equal(run(1), 'b', 'with it, 8,000 outstanding prompt tokens outweigh one request more');
 });

@@ -5,13 +5,14 @@ import type { Placement, Strategy } from './strategies.js';
 
 /**
  * Strategies for groups of self-hosted inference servers, from what the servers report (queue,
- * KV cache, LoRA adapters; read by src/fleet) and the prompt's prefix. A server whose reading is
- * missing, failed or stale is judged by the gateway's own in-flight count instead, so it is
- * neither favoured nor shunned for lack of metrics. Every pick is noted on the server, so that
+ * KV cache, LoRA adapters; read by src/fleet), the prompt's prefix, and the prompt tokens the
+ * gateway sent to each server without a first byte yet (DeploymentState.prefillOutstanding). A
+ * server whose reading is missing, failed or stale is judged by the gateway's own in-flight count
+ * instead, so it is neither favoured nor shunned for lack of metrics. Every pick is noted on the server, so that
  * requests sent since its last scrape count toward its queue.
  */
 
-export const FLEET_STRATEGY_NAMES = ['least-queue', 'kv-aware', 'prefix-affinity', 'lora-affinity', 'fleet'] as const;
+export const FLEET_STRATEGY_NAMES = ['least-queue', 'kv-aware', 'prefix-affinity', 'lora-affinity', 'least-work', 'fleet'] as const;
 export type FleetStrategyName = (typeof FLEET_STRATEGY_NAMES)[number];
 
 /** Waiting requests outrank running ones: a server that queues is full, however few it runs. */
@@ -30,12 +31,56 @@ function queueScore(backend: Backend | null, deployment: Deployment, now: number
   return waiting > 0 ? (waiting + backend.sentSinceScrape) * WAITING_RANK + running : running + backend.sentSinceScrape;
 }
 
+/** Waiting requests of a fresh reading, with those sent since when it queues; 0 without a fresh reading. */
+function waitingOf(backend: Backend | null, now: number): number {
+  if (backend === null || !backend.isFresh(now)) return 0;
+  const waiting = backend.reading!.waiting ?? 0;
+  return waiting > 0 ? waiting + backend.sentSinceScrape : 0;
+}
+
 /** Requests on the server, waiting or running (or the gateway's in-flight count): the load that is bounded. */
 function loadOf(backend: Backend | null, deployment: Deployment, now: number): number {
   if (backend === null) return deployment.state.inFlight;
   if (!backend.isFresh(now)) return backend.gatewayInFlight();
   const reading = backend.reading!;
   return (reading.waiting ?? 0) + (reading.running ?? 0) + backend.sentSinceScrape;
+}
+
+/**
+ * Prefill assumed (tokens/s) for a server until it has shown a higher rate while queuing (an
+ * 8B model on one A100 prefills 10–15k tokens/s). Only ratios between servers matter when they
+ * are alike, so the value mostly weighs prefill work against the per-request term below.
+ */
+const DEFAULT_PREFILL_TOKENS_PER_S = 10_000;
+/**
+ * What each request on the server adds to the expected wait in `least-work` (s): running
+ * sequences share every step's token budget and lengthen it, so a server busy decoding prefills
+ * more slowly. 10 ms (100 prompt tokens at the default rate) was the best of 2 ms, 10 ms and a
+ * relative term in the virtual-time bench (docs/simulator.md); without it, servers with few long
+ * prompts but many long answers got up to 1.4× their share.
+ */
+const SECONDS_PER_RUNNING = 0.01;
+/** The prompt-size estimate's bytes per token (src/core/request-size.ts), to turn prefix blocks into tokens. */
+const BYTES_PER_TOKEN = 4;
+
+/**
+ * Prompt tokens the server has to prefill before this request's first token: those the gateway
+ * sent and has no first byte for yet, plus this prompt less the blocks the server likely still
+ * caches. (Other requests' prompts count whole: their cache hits are not known.)
+ */
+function workOf(backend: Backend | null, deployment: Deployment, placement: Placement, cachedTokens: number): number {
+  const outstanding = backend === null ? deployment.state.prefillOutstanding : backend.gatewayPrefill();
+  return outstanding + Math.max(0, placement.promptTokens - cachedTokens);
+}
+
+/** Prompt tokens of this request that `backend` likely has cached (its matched prefix blocks). */
+function cachedTokensOf(backend: Backend | null, fleet: RequestFleet, alias: string): number {
+  if (backend === null) return 0;
+  return (fleet.matchedBlocks(backend, alias) * fleet.routingOf(alias).blockChars) / BYTES_PER_TOKEN;
+}
+
+function prefillRateOf(backend: Backend | null): number {
+  return backend === null ? DEFAULT_PREFILL_TOKENS_PER_S : Math.max(DEFAULT_PREFILL_TOKENS_PER_S, backend.peakPromptRate);
 }
 
 function kvOf(backend: Backend | null, now: number): number | null {
@@ -164,9 +209,32 @@ export const FLEET_STRATEGIES: Readonly<Record<FleetStrategyName, Strategy>> = {
   },
 
   /**
-   * All signals at once, weighted per alias: queue (relative to the deepest), KV use, prefix
-   * match (share of the prompt's blocks) and adapter loaded; lower is better. With a prefix
-   * weight the load bound applies as in `prefix-affinity`.
+   * The shortest expected wait for the first token: the prompt tokens queued on the server (sent
+   * by the gateway, no first byte yet) plus this prompt's uncached part, over the server's prefill
+   * rate, plus a little per request on it (decoding slows prefill). A server whose fresh reading
+   * shows waiting requests is out of batch slots, which prefill work does not show, so waiting
+   * ranks first (as in `least-queue`).
+   */
+  'least-work': (deployments, placement) => {
+    const fleet = placement.fleet;
+    if (fleet === undefined) return lowest(deployments, placement, (d) => d.state.prefillOutstanding);
+    const alias = deployments[0]?.alias ?? '';
+    return noted(
+      placement,
+      lowest(deployments, placement, (d) => {
+        const backend = fleet.backendOf(d);
+        const prefill = workOf(backend, d, placement, cachedTokensOf(backend, fleet, alias)) / prefillRateOf(backend);
+        const decode = loadOf(backend, d, placement.now) * SECONDS_PER_RUNNING;
+        return waitingOf(backend, placement.now) * WAITING_RANK + prefill + decode;
+      }),
+    );
+  },
+
+  /**
+   * All signals at once, weighted per alias: queue (relative to the deepest), KV use, prefill
+   * work (relative to the most outstanding, plus this prompt's uncached part), prefix match
+   * (share of the prompt's blocks) and adapter loaded; lower is better. With a prefix weight the
+   * load bound applies as in `prefix-affinity`.
    */
   fleet: (deployments, placement) => {
     const fleet = placement.fleet;
@@ -176,7 +244,8 @@ export const FLEET_STRATEGIES: Readonly<Record<FleetStrategyName, Strategy>> = {
     const { weights } = routing;
     const group = groupLoad(deployments, placement, fleet, routing.imbalance);
     const scale = Math.max(1, group.maxLoad);
-    const blocks = weights.prefix > 0 ? fleet.promptBlocks(alias).length : 0;
+    const blocks = weights.prefix > 0 || weights.work > 0 ? fleet.promptBlocks(alias).length : 0;
+    const workScale = weights.work > 0 ? Math.max(1, maxPrefill(deployments, placement, fleet) + placement.promptTokens) : 1;
     return noted(
       placement,
       lowest(deployments, placement, (d) => {
@@ -184,12 +253,26 @@ export const FLEET_STRATEGIES: Readonly<Record<FleetStrategyName, Strategy>> = {
         const load = loadOf(backend, d, placement.now);
         let score = (weights.queue * load) / scale + weights.kv * (kvOf(backend, placement.now) ?? group.meanKv);
         if (weights.lora > 0) score -= weights.lora * loraScore(backend, d, placement.now);
-        if (blocks > 0) {
+        const matched = blocks > 0 && backend !== null ? fleet.matchedBlocks(backend, alias) : 0;
+        if (weights.prefix > 0 && blocks > 0) {
           if (load + 1 > group.cap) score += TIER;
-          else if (backend !== null) score -= (weights.prefix * fleet.matchedBlocks(backend, alias)) / blocks;
+          else score -= (weights.prefix * matched) / blocks;
         }
+        if (weights.work > 0) score += (weights.work * workOf(backend, d, placement, (matched * routing.blockChars) / BYTES_PER_TOKEN)) / workScale;
         return score;
       }),
     );
   },
 };
+
+/** The most prompt tokens outstanding on any usable deployment's server: what the work term is relative to. */
+function maxPrefill(deployments: readonly Deployment[], placement: Placement, fleet: RequestFleet): number {
+  let most = 0;
+  for (const deployment of deployments) {
+    if (!placement.usable(deployment)) continue;
+    const backend = fleet.backendOf(deployment);
+    const prefill = backend === null ? deployment.state.prefillOutstanding : backend.gatewayPrefill();
+    if (prefill > most) most = prefill;
+  }
+  return most;
+}

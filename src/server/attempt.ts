@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { estimatePromptTokens } from '../core/request-size.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { AttemptTicket } from '../routing/deployment-state.js';
 import type { UpstreamCall } from '../providers/types.js';
@@ -29,7 +30,7 @@ export class Attempt {
     tokens: number,
     timeoutMs: number,
   ) {
-    this.ticket = deployment.state.begin(now, tokens, ctx.stream);
+    this.ticket = deployment.state.begin(now, tokens, ctx.stream, estimatePromptTokens(ctx.bodyBytes));
     const signal = this.signal;
     if (ctx.clientGone) signal.abort(new GatewayError('client_closed_request'));
     else ctx.whenClientGone(() => signal.abort(new GatewayError('client_closed_request')));
@@ -44,9 +45,9 @@ export class Attempt {
     return this.ticket.done;
   }
 
-  /** The first byte of the answer arrived (for the latency record). */
+  /** The first byte of the answer arrived (for the latency record, and the prompt is no longer prefill outstanding). */
   markFirstByte(now: number): void {
-    this.ticket.firstByteAt = now;
+    this.deployment.state.firstByte(this.ticket, now);
   }
 
   finish(error: GatewayError | null, now: number): void {
