@@ -123,6 +123,6 @@ export const STRATEGY_PICKERS: Readonly<Record<StrategyName, Strategy>> = {
     });
   },
 
-  /** Self-hosted fleets: least-queue, kv-aware, prefix-affinity, lora-affinity, fleet (fleet-strategies.ts). */
+  /** Self-hosted fleets: least-queue, least-work, kv-aware, prefix-affinity, lora-affinity, fleet (fleet-strategies.ts). */
   ...FLEET_STRATEGIES,
 };
