@@ -124,6 +124,9 @@ export class RedisLimitBackend implements LimitBackend {
       maxRetriesPerRequest: 0,
       connectTimeout: connectTimeoutMs,
       lazyConnect: false,
+      // Admissions and settlements of concurrent requests issued in the same event-loop turn go
+      // out in one write (and their answers come back in one read) instead of one each.
+      enableAutoPipelining: true,
     }) as Redis & LimitCommands;
     this.redis.defineCommand('stellwerkLimitsAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
     this.redis.defineCommand('stellwerkLimitsSettle', { lua: SETTLE_LUA });
