@@ -17,6 +17,7 @@ export interface FleetServer {
   stale: boolean;
   error: string | null;
   gateway_in_flight: number;
+  gateway_prefill_tokens: number;
   picks: number;
   share: number;
 }
@@ -69,6 +70,7 @@ export function Fleet(): preact.JSX.Element {
               <th scope="col" class="num">{t('fleet.waiting')}</th>
               <th scope="col" class="num">{t('fleet.running')}</th>
               <th scope="col" class="num">{t('models.in_flight')}</th>
+              <th scope="col" class="num">{t('fleet.prefill')}</th>
               <th scope="col">{t('fleet.kv')}</th>
               <th scope="col">{t('fleet.prefix_hits')}</th>
               <th scope="col">{t('fleet.traffic')}</th>
@@ -78,7 +80,7 @@ export function Fleet(): preact.JSX.Element {
           <tbody>
             {servers.length === 0 && fleet.data ? (
               <tr>
-                <td colSpan={10} class="muted">{t('common.none')}</td>
+                <td colSpan={11} class="muted">{t('common.none')}</td>
               </tr>
             ) : null}
             {servers.map((server) => (
@@ -89,6 +91,7 @@ export function Fleet(): preact.JSX.Element {
                 <td class="num">{texts.number(server.waiting, 0)}</td>
                 <td class="num">{texts.number(server.running, 0)}</td>
                 <td class="num">{texts.number(server.gateway_in_flight, 0)}</td>
+                <td class="num">{texts.number(server.gateway_prefill_tokens, 0)}</td>
                 <td>{share(server.kv_cache_usage, t('fleet.kv_of', { name: server.backend }))}</td>
                 <td>{texts.percent(server.prefix_cache_hit_rate)}</td>
                 <td>{share(server.share, t('fleet.traffic_of', { name: server.backend }))}</td>
