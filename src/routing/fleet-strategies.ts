@@ -2,6 +2,7 @@ import type { Backend } from '../fleet/backend.js';
 import type { RequestFleet } from '../fleet/placement.js';
 import type { Deployment } from './deployment.js';
 import type { Placement, Strategy } from './strategies.js';
+import { lowest } from './lowest-score.js';
 
 /**
  * Strategies for groups of self-hosted inference servers, from what the servers report (queue,
@@ -93,25 +94,6 @@ function loraScore(backend: Backend | null, deployment: Deployment, now: number)
   const reading = backend.reading!;
   if (reading.runningLoras.includes(deployment.upstreamModel)) return 1;
   return reading.waitingLoras.includes(deployment.upstreamModel) ? 0.5 : 0;
-}
-
-/** The usable deployment with the lowest score; ties broken uniformly at random. */
-function lowest(deployments: readonly Deployment[], placement: Placement, score: (deployment: Deployment) => number): Deployment | null {
-  let best: Deployment | null = null;
-  let bestScore = Infinity;
-  let ties = 0;
-  for (const deployment of deployments) {
-    if (!placement.usable(deployment)) continue;
-    const value = score(deployment);
-    if (best === null || value < bestScore) {
-      best = deployment;
-      bestScore = value;
-      ties = 1;
-    } else if (value === bestScore && Math.random() * ++ties < 1) {
-      best = deployment;
-    }
-  }
-  return best;
 }
 
 /** Aggregates over the usable deployments that the scores are relative to. */

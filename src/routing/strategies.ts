@@ -2,6 +2,7 @@ import type { StrategyName } from '../config/schema.js';
 import type { Deployment } from './deployment.js';
 import type { RequestFleet } from '../fleet/placement.js';
 import { FLEET_STRATEGIES } from './fleet-strategies.js';
+import { lowest } from './lowest-score.js';
 
 /** What a strategy knows of the request it places. */
 export interface Placement {
@@ -47,25 +48,6 @@ function weightedPick(deployments: readonly Deployment[], placement: Placement, 
     if (point < 0) return deployment;
   }
   return last;
-}
-
-/** The usable deployment with the lowest score; ties broken uniformly at random. */
-function lowest(deployments: readonly Deployment[], placement: Placement, score: (deployment: Deployment) => number): Deployment | null {
-  let best: Deployment | null = null;
-  let bestScore = Infinity;
-  let ties = 0;
-  for (const deployment of deployments) {
-    if (!placement.usable(deployment)) continue;
-    const value = score(deployment);
-    if (value < bestScore) {
-      best = deployment;
-      bestScore = value;
-      ties = 1;
-    } else if (value === bestScore && Math.random() * ++ties < 1) {
-      best = deployment;
-    }
-  }
-  return best;
 }
 
 export const STRATEGY_PICKERS: Readonly<Record<StrategyName, Strategy>> = {
