@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './children.js';
+import { httpText } from './http.js';
 import { LoadAccumulator, runLoad, type LoadResult } from './load.js';
 import type { CaseResult, Settings } from './report.js';
 import { MachineCpuMeter, ProcessSampler, round, type MachineCpu } from './sampler.js';
@@ -67,17 +67,7 @@ async function startStellwerk(ctx: ScenarioContext, name: string, config: (port:
 }
 
 function http(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, timeout: 10_000, headers: { connection: 'close', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return httpText(method, url, headers, body, 10_000);
 }
 
 /** CPU and memory of one or more processes (replicas) over a case. */

@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { httpText } from './http.js';
 import { join } from 'node:path';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './children.js';
 
@@ -153,19 +153,5 @@ export async function checkAnswer(target: Target, mode: Mode): Promise<void> {
 }
 
 function post(url: string, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent: false, timeout: 5_000, headers: { 'content-type': 'application/json', connection: 'close' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 5 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return httpText('POST', url, { 'content-type': 'application/json' }, body, 5_000);
 }
