@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid7 } from '../core/uuid7.js';
 import type { AuditConfig } from '../config/schema.js';
 import type { Identity } from '../guard/keys.js';
 import { AuditStore } from './audit-store.js';
@@ -72,7 +72,7 @@ export class AuditLog implements AdminAuditSink {
   /** Appends an admin action now; if the store refuses, it is queued and retried rather than lost. */
   async recordAdmin(action: AdminAction): Promise<void> {
     const event: AuditEvent = {
-      id: randomUUID(),
+      id: uuid7(),
       ts: Date.now(),
       kind: action.kind,
       actor: actorOf(action.actor),
@@ -91,7 +91,7 @@ export class AuditLog implements AdminAuditSink {
   /** A config reload: which sections and aliases changed (names only, never values). */
   recordConfigReload(changes: { readonly sections: readonly string[]; readonly added: readonly string[]; readonly removed: readonly string[] }): void {
     this.queue.enqueue({
-      id: randomUUID(),
+      id: uuid7(),
       ts: Date.now(),
       kind: 'config.reloaded',
       actor: 'system',

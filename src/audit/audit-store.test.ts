@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createPostgresStore, openStore } from '../store/open-store.js';
 import type { SqlGovernanceStore } from '../store/sql-store.js';
 import { createTestDatabase, type TestDatabase } from '../store/testing/databases.js';
 import { AuditStore } from './audit-store.js';
-import { canonicalJson, checkpointSignature, entryHash, GENESIS_HASH } from './canonical.js';
+import { canonicalJson, checkpointSignature, entryHash, entryPreimage, GENESIS_HASH } from './canonical.js';
 import type { AuditEvent } from './types.js';
 import { verifyAuditChain } from './verify.js';
 
@@ -23,6 +23,14 @@ async function appendMany(audit: AuditStore, count: number, options = { checkpoi
 test('canonical JSON sorts members, drops whitespace and writes numbers and strings as JSON does', () => {
   assert.equal(canonicalJson({ b: 1, a: [true, null, 'x"y'], c: { z: 1.5, y: -0 } }), '{"a":[true,null,"x\\"y"],"b":1,"c":{"y":0,"z":1.5}}');
   assert.throws(() => canonicalJson({ a: Number.NaN }), /finite/);
+  assert.equal(canonicalJson({ a: undefined, b: 'é\u2028', '\u00e9': 1, Z: 2 } as never), '{"Z":2,"b":"é\u2028","é":1}');
+});
+
+test("an entry's preimage is the canonical JSON of all its fields but the hash", () => {
+  const entry = { seq: 7, id: 'e"7', ts: 1_700_000_000_000, kind: 'request', actor: null, team_id: 't', subject: null, data: { z: [1, { b: 2, a: 'x' }], a: null }, prev_hash: 'f'.repeat(64) };
+  const expected = canonicalJson({ ...entry });
+  assert.equal(entryPreimage(entry), expected);
+  assert.equal(entryHash(entry), createHash('sha256').update(expected).digest('hex'));
 });
 
 function chainSuite(name: string, open: () => Promise<{ store: SqlGovernanceStore; cleanup: () => Promise<void> }>): void {

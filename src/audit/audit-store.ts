@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuditEntriesTable, AuditCheckpointsTable, SqlDialectName, StoreSchema } from '../store/schema.js';
 import { insertRequestRows } from '../store/sql-store.js';
 import type { GovernanceStore, RequestRow } from '../store/types.js';
-import { EMPTY_HEAD, entryToRow, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type ChainHead } from './chain.js';
+import { EMPTY_HEAD, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type ChainHead } from './chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditKind } from './types.js';
 
 export type { AppendOptions, ChainHead } from './chain.js';
@@ -73,7 +73,7 @@ export class AuditStore {
     if (fresh.length === 0) return [];
     const plan = planAppend(await this.headOf(db), fresh, await this.lastCheckpointOf(db), options);
     for (let start = 0; start < plan.entries.length; start += INSERT_CHUNK) {
-      await db.insertInto('audit_entries').values(plan.entries.slice(start, start + INSERT_CHUNK).map(entryToRow)).execute();
+      await db.insertInto('audit_entries').values(plan.rows.slice(start, start + INSERT_CHUNK)).execute();
     }
     if (plan.checkpoint !== null) await this.insertCheckpoint(db, plan.checkpoint);
     return plan.entries;

@@ -10,16 +10,29 @@ import type { AuditEntry, AuditValue } from './types.js';
  * specification: their output must never change with a dependency's version.
  */
 export function canonicalJson(value: AuditValue): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
-    return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return scalarJson(value);
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonicalJson(value[i] as AuditValue);
+    return text + ']';
   }
-  if (Array.isArray(value)) return `[${value.map((item: AuditValue) => canonicalJson(item)).join(',')}]`;
   const record = value as { readonly [name: string]: AuditValue };
-  const names = Object.keys(record)
-    .filter((name) => record[name] !== undefined)
-    .sort();
-  return `{${names.map((name) => `${JSON.stringify(name)}:${canonicalJson(record[name]!)}`).join(',')}}`;
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 asks.
+  const names = Object.keys(record).sort();
+  let text = '{';
+  let first = true;
+  for (const name of names) {
+    const member = record[name];
+    if (member === undefined) continue;
+    text += (first ? '' : ',') + JSON.stringify(name) + ':' + canonicalJson(member);
+    first = false;
+  }
+  return text + '}';
+}
+
+function scalarJson(value: string | number | boolean | null): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
+  return JSON.stringify(value);
 }
 
 /** The hash of the entry before the first one. */
@@ -27,22 +40,46 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** What an entry's hash covers: every stored field but the hash itself. */
 export function entryPreimage(entry: Omit<AuditEntry, 'hash'>): string {
-  return canonicalJson({
-    actor: entry.actor,
-    data: entry.data,
-    id: entry.id,
-    kind: entry.kind,
-    prev_hash: entry.prev_hash,
-    seq: entry.seq,
-    subject: entry.subject,
-    team_id: entry.team_id,
-    ts: entry.ts,
-  });
+  return preimageWithData(entry, canonicalJson(entry.data));
+}
+
+/**
+ * entryPreimage with the entry's `data` already in canonical JSON (`dataJson`), for the writer
+ * that stores that text too and need not make it twice. The members are written out in their
+ * canonical order (actor, data, id, kind, prev_hash, seq, subject, team_id, ts): the same text as
+ * canonicalJson of the whole record.
+ */
+export function preimageWithData(entry: Omit<AuditEntry, 'hash' | 'data'>, dataJson: string): string {
+  return (
+    '{"actor":' +
+    scalarJson(entry.actor) +
+    ',"data":' +
+    dataJson +
+    ',"id":' +
+    scalarJson(entry.id) +
+    ',"kind":' +
+    scalarJson(entry.kind) +
+    ',"prev_hash":' +
+    scalarJson(entry.prev_hash) +
+    ',"seq":' +
+    scalarJson(entry.seq) +
+    ',"subject":' +
+    scalarJson(entry.subject) +
+    ',"team_id":' +
+    scalarJson(entry.team_id) +
+    ',"ts":' +
+    scalarJson(entry.ts) +
+    '}'
+  );
 }
 
 /** SHA-256 of the entry's canonical serialization, lower-case hex. */
 export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(entryPreimage(entry), 'utf8').digest('hex');
+  return sha256Hex(entryPreimage(entry));
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** HMAC-SHA256 with the audit secret over `<seq>:<hash>` (seq in decimal), lower-case hex. */

@@ -7,7 +7,7 @@
  * the two only differ in how they read and write the tables. Nothing here does I/O.
  */
 import type { RequestRow } from '../store/types.js';
-import { canonicalJson, checkpointSignature, entryHash, GENESIS_HASH } from './canonical.js';
+import { canonicalJson, checkpointSignature, GENESIS_HASH, preimageWithData, sha256Hex } from './canonical.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditValue } from './types.js';
 
 export interface AppendOptions {
@@ -47,6 +47,8 @@ export interface AuditEntryRow {
 /** What one append writes, read from the head and the last checkpoint inside its write transaction. */
 export interface AppendPlan {
   readonly entries: AuditEntry[];
+  /** The same entries as the table holds them, in order. */
+  readonly rows: AuditEntryRow[];
   /** A checkpoint of the new head when one is due; null otherwise. */
   readonly checkpoint: AuditCheckpoint | null;
 }
@@ -77,18 +79,22 @@ export function planAppend(
   now: number = Date.now(),
 ): AppendPlan {
   const entries: AuditEntry[] = [];
+  const rows: AuditEntryRow[] = [];
   let seq = head.seq;
   let hash = head.hash;
   for (const event of fresh) {
+    // `data` is made canonical once: the hash covers that text and the row stores it.
+    const data = canonicalJson(event.data);
     const unsigned = { ...event, seq: seq + 1, prev_hash: hash };
-    const entry: AuditEntry = { ...unsigned, hash: entryHash(unsigned) };
+    const entry: AuditEntry = { ...unsigned, hash: sha256Hex(preimageWithData(unsigned, data)) };
     entries.push(entry);
+    rows.push(rowOf(entry, data));
     seq = entry.seq;
     hash = entry.hash;
   }
   const newHead = { seq, hash };
   const checkpoint = entries.length > 0 && checkpointDue(newHead, lastCheckpoint, options, now) ? newCheckpoint(newHead, options.secret, now) : null;
-  return { entries, checkpoint };
+  return { entries, rows, checkpoint };
 }
 
 /** Due when `checkpointEvery` entries came since the last one, or it is older than the interval. */
@@ -105,7 +111,7 @@ export function newCheckpoint(head: ChainHead, secret: string | null, now: numbe
   return { seq: head.seq, hash: head.hash, ts: now, signature: secret === null ? null : checkpointSignature(secret, head.seq, head.hash) };
 }
 
-export function entryToRow(entry: AuditEntry): AuditEntryRow {
+function rowOf(entry: AuditEntry, data: string): AuditEntryRow {
   return {
     seq: entry.seq,
     id: entry.id,
@@ -114,7 +120,7 @@ export function entryToRow(entry: AuditEntry): AuditEntryRow {
     actor: entry.actor,
     team_id: entry.team_id,
     subject: entry.subject,
-    data: canonicalJson(entry.data),
+    data,
     prev_hash: entry.prev_hash,
     hash: entry.hash,
   };

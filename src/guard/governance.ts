@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { uuid7 } from '../core/uuid7.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -117,7 +118,7 @@ export class Governance {
     }
     const identity = ctx.identity;
     const row: RequestRow = {
-      id: randomUUID(),
+      id: uuid7(),
       ts: Date.now() - Math.round(ctx.elapsedMs()),
       key_id: identity.kind === 'key' ? identity.key.id : null,
       team_id: identity.kind === 'key' ? identity.key.team_id : null,

@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { EMPTY_HEAD, entryToRow, freshEvents, planAppend, requestEvent, type AppendOptions, type ChainHead } from '../audit/chain.js';
+import { EMPTY_HEAD, freshEvents, planAppend, requestEvent, type AppendOptions, type ChainHead } from '../audit/chain.js';
 import type { AuditCheckpoint } from '../audit/types.js';
 import { requestToRow } from './rows.js';
 import type { RequestRow } from './types.js';
@@ -77,7 +77,7 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   const fresh = freshEvents(rows.map(requestEvent), (id) => chain.known.get(id) !== undefined);
   if (fresh.length === 0) return { inserted, appended: 0 };
   const plan = planAppend(chain.head.get() ?? EMPTY_HEAD, fresh, chain.lastCheckpoint.get() ?? null, audit);
-  for (const entry of plan.entries) chain.insertEntry.run(entryToRow(entry));
+  for (const row of plan.rows) chain.insertEntry.run(row);
   if (plan.checkpoint !== null) chain.insertCheckpoint.run(plan.checkpoint);
   return { inserted, appended: plan.entries.length };
 });
