@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { AuditEntry, AuditValue } from './types.js';
 
 /**
@@ -30,7 +30,11 @@ export function canonicalJson(value: AuditValue): string {
   return text + '}';
 }
 
+/** Characters JSON.stringify writes other than as they are: quote, backslash, controls, and (lone) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 function scalarJson(value: string | number | boolean | null): string {
+  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
   if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
   return JSON.stringify(value);
 }
@@ -40,8 +44,11 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** What an entry's hash covers: every stored field but the hash itself. */
 export function entryPreimage(entry: Omit<AuditEntry, 'hash'>): string {
-  return preimageWithData(entry, canonicalJson(entry.data));
+  return preimageWithData(entry, entry.seq, entry.prev_hash, canonicalJson(entry.data));
 }
+
+/** The fields of an entry that its preimage takes as they are (`data`, seq and prev_hash come apart). */
+export type PreimageFields = Pick<AuditEntry, 'actor' | 'id' | 'kind' | 'subject' | 'team_id' | 'ts'>;
 
 /**
  * entryPreimage with the entry's `data` already in canonical JSON (`dataJson`), for the writer
@@ -49,7 +56,7 @@ export function entryPreimage(entry: Omit<AuditEntry, 'hash'>): string {
  * canonical order (actor, data, id, kind, prev_hash, seq, subject, team_id, ts): the same text as
  * canonicalJson of the whole record.
  */
-export function preimageWithData(entry: Omit<AuditEntry, 'hash' | 'data'>, dataJson: string): string {
+export function preimageWithData(entry: PreimageFields, seq: number, prevHash: string, dataJson: string): string {
   return (
     '{"actor":' +
     scalarJson(entry.actor) +
@@ -60,9 +67,9 @@ export function preimageWithData(entry: Omit<AuditEntry, 'hash' | 'data'>, dataJ
     ',"kind":' +
     scalarJson(entry.kind) +
     ',"prev_hash":' +
-    scalarJson(entry.prev_hash) +
+    scalarJson(prevHash) +
     ',"seq":' +
-    scalarJson(entry.seq) +
+    scalarJson(seq) +
     ',"subject":' +
     scalarJson(entry.subject) +
     ',"team_id":' +
@@ -79,7 +86,8 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // The one-shot form: no Hash object per entry.
+  return hash('sha256', text, 'hex');
 }
 
 /** HMAC-SHA256 with the audit secret over `<seq>:<hash>` (seq in decimal), lower-case hex. */

@@ -85,12 +85,11 @@ export function planAppend(
   for (const event of fresh) {
     // `data` is made canonical once: the hash covers that text and the row stores it.
     const data = canonicalJson(event.data);
-    const unsigned = { ...event, seq: seq + 1, prev_hash: hash };
-    const entry: AuditEntry = { ...unsigned, hash: sha256Hex(preimageWithData(unsigned, data)) };
-    entries.push(entry);
-    rows.push(rowOf(entry, data));
-    seq = entry.seq;
-    hash = entry.hash;
+    const prevHash = hash;
+    seq += 1;
+    hash = sha256Hex(preimageWithData(event, seq, prevHash, data));
+    rows.push({ seq, id: event.id, ts: event.ts, kind: event.kind, actor: event.actor, team_id: event.team_id, subject: event.subject, data, prev_hash: prevHash, hash });
+    entries.push({ seq, id: event.id, ts: event.ts, kind: event.kind, actor: event.actor, team_id: event.team_id, subject: event.subject, data: event.data, prev_hash: prevHash, hash });
   }
   const newHead = { seq, hash };
   const checkpoint = entries.length > 0 && checkpointDue(newHead, lastCheckpoint, options, now) ? newCheckpoint(newHead, options.secret, now) : null;
@@ -109,21 +108,6 @@ export function checkpointDue(head: ChainHead, last: Pick<AuditCheckpoint, 'seq'
 /** A checkpoint of `head`, signed with the secret when there is one. */
 export function newCheckpoint(head: ChainHead, secret: string | null, now: number = Date.now()): AuditCheckpoint {
   return { seq: head.seq, hash: head.hash, ts: now, signature: secret === null ? null : checkpointSignature(secret, head.seq, head.hash) };
-}
-
-function rowOf(entry: AuditEntry, data: string): AuditEntryRow {
-  return {
-    seq: entry.seq,
-    id: entry.id,
-    ts: entry.ts,
-    kind: entry.kind,
-    actor: entry.actor,
-    team_id: entry.team_id,
-    subject: entry.subject,
-    data,
-    prev_hash: entry.prev_hash,
-    hash: entry.hash,
-  };
 }
 
 /**

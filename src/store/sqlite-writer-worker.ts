@@ -67,14 +67,20 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   let inserted = 0;
   let columns: string[] | null = null;
   let statement: Database.Statement | null = null;
+  // Rows this transaction added. A row and its entry are only ever written together, here, so
+  // a row that was new has no entry yet, and only a row that was there (a retried batch) needs
+  // the look into the log.
+  const added = new Set<string>();
   for (const row of rows) {
     const values = requestToRow(row, 'sqlite') as Record<string, unknown>;
     columns ??= Object.keys(values);
     statement ??= insertRequestStatement(columns);
-    inserted += statement.run(...columns.map((column) => values[column] ?? null)).changes;
+    const changes = statement.run(...columns.map((column) => values[column] ?? null)).changes;
+    inserted += changes;
+    if (changes > 0) added.add(row.id);
   }
   if (chain === null || audit === null) return { inserted, appended: 0 };
-  const fresh = freshEvents(rows.map(requestEvent), (id) => chain.known.get(id) !== undefined);
+  const fresh = freshEvents(rows.map(requestEvent), (id) => !added.has(id) && chain.known.get(id) !== undefined);
   if (fresh.length === 0) return { inserted, appended: 0 };
   const plan = planAppend(chain.head.get() ?? EMPTY_HEAD, fresh, chain.lastCheckpoint.get() ?? null, audit);
   for (const row of plan.rows) chain.insertEntry.run(row);
