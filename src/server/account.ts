@@ -13,9 +13,10 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   const alias = ctx.alias?.name ?? '';
   const deployment = ctx.deployment?.name ?? '';
   const status = ctx.status;
-  metrics.requestSeries(ctx.endpoint, alias, deployment, status).inc();
-  metrics.durationSeries(ctx.endpoint, alias, deployment).observe(durationMs / 1000);
-  if (ctx.ttftMs !== null) metrics.ttftSeries(alias, deployment).observe(ctx.ttftMs / 1000);
+  const series = metrics.route(ctx.endpoint, alias, deployment);
+  series.requests(status).inc();
+  series.duration.observe(durationMs / 1000);
+  if (ctx.ttftMs !== null) series.ttft.observe(ctx.ttftMs / 1000);
   const error = ctx.error;
   if (error !== null && deployment !== '' && error.code.startsWith('upstream_')) {
     metrics.upstreamErrors.inc({ deployment, code: error.code });
@@ -26,16 +27,16 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
   if (pii !== null) for (const [type, count] of Object.entries(pii.counts)) metrics.piiDetections.inc({ type, mode: pii.mode }, count);
   const usage = ctx.usage;
   if (usage !== null) {
-    const tokens = metrics.tokenSeries(alias, deployment);
+    const tokens = series.tokens;
     tokens.prompt.inc(usage.prompt_tokens ?? 0);
     tokens.completion.inc(usage.completion_tokens ?? 0);
   }
   const figures = settleAccounting(ctx);
   if (figures !== null) {
-    const series = metrics.accountingSeries(alias, deployment, ctx.identity.kind === 'key' ? (ctx.identity.key.team_id ?? '') : '');
-    series.cost.inc(figures.costUsd);
-    if (figures.energyWh !== null) series.energy.inc(figures.energyWh);
-    if (figures.co2eG !== null) series.co2e.inc(figures.co2eG);
+    const accounting = series.accounting(ctx.identity.kind === 'key' ? (ctx.identity.key.team_id ?? '') : '');
+    accounting.cost.inc(figures.costUsd);
+    if (figures.energyWh !== null) accounting.energy.inc(figures.energyWh);
+    if (figures.co2eG !== null) accounting.co2e.inc(figures.co2eG);
   }
   const level = error === null ? 'info' : error.level;
   logger[level](

@@ -24,8 +24,8 @@ function isoTimeOncePerMs(): string {
   return lastTime;
 }
 
-/** Lines are collected up to this many bytes before one write to the file descriptor … */
-const BUFFER_BYTES = 8 * 1024;
+/** Lines are collected up to this many characters before one write to the file descriptor … */
+const BUFFER_CHARS = 8 * 1024;
 /** … and never wait longer than this to be written. */
 const FLUSH_INTERVAL_MS = 100;
 
@@ -38,13 +38,67 @@ const FLUSH_INTERVAL_MS = 100;
 export function createLogger(level: LevelWithSilent, destination: NodeJS.WritableStream | number = 1): Logger {
   const options = { level, base: { service: 'stellwerk' }, timestamp: isoTimeOncePerMs };
   if (typeof destination !== 'number') return pino(options, destination);
-  const sink = pino.destination({ dest: destination, sync: false, minLength: BUFFER_BYTES });
-  const timer = setInterval(() => {
+  const batcher = new LineBatcher(pino.destination({ dest: destination, sync: false }));
+  const timer = setInterval(() => batcher.flushLines(), FLUSH_INTERVAL_MS).unref();
+  process.once('exit', () => {
+    clearInterval(timer);
+    batcher.flushSync();
+  });
+  return pino(options, batcher);
+}
+
+type Sink = ReturnType<typeof pino.destination>;
+
+/**
+ * Collects lines in an array and hands them to sonic-boom (which owns the descriptor: async
+ * writes in order, EAGAIN retries, the synchronous write at exit) joined, one string per batch.
+ * Written here rather than using sonic-boom's own `minLength` buffering, which appends each line
+ * to a pending string and measures it with Buffer.byteLength on every write: that flattens the
+ * pending string each time, copying up to minLength bytes per line, and was the largest
+ * allocation of a request. Here a line costs an array push; the copy happens once per batch.
+ */
+class LineBatcher {
+  #lines: string[] = [];
+  #chars = 0;
+
+  constructor(private readonly sink: Sink) {}
+
+  write(line: string): boolean {
+    this.#lines.push(line);
+    this.#chars += line.length;
+    if (this.#chars >= BUFFER_CHARS) this.flushLines();
+    return true;
+  }
+
+  /** Hands the collected lines to the sink as one write. */
+  flushLines(): void {
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
+    this.#lines = [];
+    this.#chars = 0;
     try {
-      sink.flush(); // does nothing while a write is under way
+      this.sink.write(text);
     } catch {
-      clearInterval(timer); // the stream was closed
+      // The sink was closed (the process is ending); nothing left to write to.
     }
-  }, FLUSH_INTERVAL_MS).unref();
-  return pino(options, sink);
+  }
+
+  /** pino's logger.flush(cb): everything collected so far, written, then `cb`. */
+  flush(callback?: (error?: Error) => void): void {
+    this.flushLines();
+    try {
+      this.sink.flush(callback);
+    } catch (error) {
+      callback?.(error as Error);
+    }
+  }
+
+  flushSync(): void {
+    this.flushLines();
+    try {
+      this.sink.flushSync();
+    } catch {
+      // Closed already, or a write is under way that sonic-boom finishes itself at exit.
+    }
+  }
 }

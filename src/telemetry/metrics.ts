@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterFamily, GaugeFamily, HistogramFamily, type CounterSeries, type GaugeSeries, type HistogramSeries } from './series.js';
 
 /** What the metrics need to know of a deployment. */
 export interface DeploymentView {
@@ -9,122 +10,161 @@ export interface DeploymentView {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+/** The series of one endpoint, alias and deployment that every request there updates. */
+export class RouteSeries {
+  private readonly byStatus = new Map<number, CounterSeries>();
+  private readonly byTeam = new Map<string, AccountingSeries>();
+  readonly duration: HistogramSeries;
+  // Made on first use, so that /metrics shows no empty series (no TTFT where nothing streams).
+  #ttft: HistogramSeries | null = null;
+  #tokens: { readonly prompt: CounterSeries; readonly completion: CounterSeries } | null = null;
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    private readonly endpoint: string,
+    private readonly alias: string,
+    private readonly deployment: string,
+  ) {
+    this.duration = metrics.duration.series({ endpoint, alias, deployment });
+  }
+
+  get ttft(): HistogramSeries {
+    return (this.#ttft ??= this.metrics.timeToFirstToken.series({ alias: this.alias, deployment: this.deployment }));
+  }
+
+  /** Prompt and completion token counters. */
+  get tokens(): { readonly prompt: CounterSeries; readonly completion: CounterSeries } {
+    if (this.#tokens === null) {
+      const { alias, deployment } = this;
+      this.#tokens = { prompt: this.metrics.tokens.series({ alias, deployment, kind: 'prompt' }), completion: this.metrics.tokens.series({ alias, deployment, kind: 'completion' }) };
+    }
+    return this.#tokens;
+  }
+
+  requests(status: number): CounterSeries {
+    let series = this.byStatus.get(status);
+    if (series === undefined) {
+      series = this.metrics.requests.series({ endpoint: this.endpoint, alias: this.alias, deployment: this.deployment, status });
+      this.byStatus.set(status, series);
+    }
+    return series;
+  }
+
+  accounting(team: string): AccountingSeries {
+    let series = this.byTeam.get(team);
+    if (series === undefined) {
+      const labels = { alias: this.alias, deployment: this.deployment, team };
+      const { costUsd, energyWh, co2eGrams } = this.metrics;
+      series = { cost: costUsd.series(labels), energy: energyWh.series(labels), co2e: co2eGrams.series(labels) };
+      this.byTeam.set(team, series);
+    }
+    return series;
+  }
+}
+
+export interface AccountingSeries {
+  readonly cost: CounterSeries;
+  readonly energy: CounterSeries;
+  readonly co2e: CounterSeries;
+}
+
 /**
  * Prometheus series, all prefixed `stellwerk_`. Labels are bounded by the config: an alias a
- * client invents is counted as "" so that no client can grow the series without end.
+ * client invents is counted as "" so that no client can grow the series without end. The series
+ * every request updates are src/telemetry/series.ts families, looked up through nested maps of
+ * the (interned) label strings rather than a key built per request; the rest are prom-client's.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'endpoint' | 'alias' | 'deployment' | 'status'>;
-  readonly duration: Histogram<'endpoint' | 'alias' | 'deployment'>;
-  readonly timeToFirstToken: Histogram<'alias' | 'deployment'>;
+  readonly requests: CounterFamily<'endpoint' | 'alias' | 'deployment' | 'status'>;
+  readonly duration: HistogramFamily<'endpoint' | 'alias' | 'deployment'>;
+  readonly timeToFirstToken: HistogramFamily<'alias' | 'deployment'>;
   readonly upstreamErrors: Counter<'deployment' | 'code'>;
-  readonly inFlight: Gauge<'endpoint'>;
-  readonly tokens: Counter<'alias' | 'deployment' | 'kind'>;
-  readonly attempts: Counter<'deployment' | 'outcome'>;
+  readonly inFlight: GaugeFamily<'endpoint'>;
+  readonly tokens: CounterFamily<'alias' | 'deployment' | 'kind'>;
+  readonly attempts: CounterFamily<'deployment' | 'outcome'>;
   readonly fallbacks: Counter<'alias' | 'fallback'>;
   readonly requestLogDropped: Counter;
   /** Accounting (src/accounting): USD, facility Wh and gCO₂e of answered requests. */
-  readonly costUsd: Counter<'alias' | 'deployment' | 'team'>;
-  readonly energyWh: Counter<'alias' | 'deployment' | 'team'>;
-  readonly co2eGrams: Counter<'alias' | 'deployment' | 'team'>;
+  readonly costUsd: CounterFamily<'alias' | 'deployment' | 'team'>;
+  readonly energyWh: CounterFamily<'alias' | 'deployment' | 'team'>;
+  readonly co2eGrams: CounterFamily<'alias' | 'deployment' | 'team'>;
   readonly piiDetections: Counter<'type' | 'mode'>;
   /** Set by the governance: rows waiting for the request log. */
   requestLogQueue: () => number = () => 0;
   /** Set by the gateway: the deployments of the running config, for the state gauges. */
   deploymentsSource: () => Iterable<DeploymentView> = () => [];
 
-  // Label lookups hash the label set on every call; the request path keeps its series instead.
-  private readonly children = new Map<string, unknown>();
+  /** endpoint → alias → deployment → series. */
+  private readonly routes = new Map<string, Map<string, Map<string, RouteSeries>>>();
+  /** deployment → outcome → series. */
+  private readonly attemptsBy = new Map<string, Map<string, CounterSeries>>();
+  private readonly inFlightBy = new Map<string, GaugeSeries>();
 
-  private child<T>(key: string, make: () => T): T {
-    let found = this.children.get(key) as T | undefined;
-    if (found === undefined) {
-      found = make();
-      this.children.set(key, found);
+  /** The series of requests to `endpoint` answered through `alias` and `deployment` ('' for none). */
+  route(endpoint: string, alias: string, deployment: string): RouteSeries {
+    let byAlias = this.routes.get(endpoint);
+    if (byAlias === undefined) this.routes.set(endpoint, (byAlias = new Map()));
+    let byDeployment = byAlias.get(alias);
+    if (byDeployment === undefined) byAlias.set(alias, (byDeployment = new Map()));
+    let series = byDeployment.get(deployment);
+    if (series === undefined) {
+      series = new RouteSeries(this, endpoint, alias, deployment);
+      byDeployment.set(deployment, series);
     }
-    return found;
+    return series;
   }
 
-  requestSeries(endpoint: string, alias: string, deployment: string, status: number): Counter.Internal {
-    return this.child(`r\u0000${endpoint}\u0000${alias}\u0000${deployment}\u0000${status}`, () =>
-      this.requests.labels({ endpoint, alias, deployment, status }),
-    );
+  inFlightSeries(endpoint: string): GaugeSeries {
+    let series = this.inFlightBy.get(endpoint);
+    if (series === undefined) this.inFlightBy.set(endpoint, (series = this.inFlight.series({ endpoint })));
+    return series;
   }
 
-  durationSeries(endpoint: string, alias: string, deployment: string): Histogram.Internal<'endpoint' | 'alias' | 'deployment'> {
-    return this.child(`d\u0000${endpoint}\u0000${alias}\u0000${deployment}`, () => this.duration.labels({ endpoint, alias, deployment }));
-  }
-
-  inFlightSeries(endpoint: string): Gauge.Internal<'endpoint'> {
-    return this.child(`i\u0000${endpoint}`, () => this.inFlight.labels({ endpoint }));
-  }
-
-  ttftSeries(alias: string, deployment: string): Histogram.Internal<'alias' | 'deployment'> {
-    return this.child(`t\u0000${alias}\u0000${deployment}`, () => this.timeToFirstToken.labels({ alias, deployment }));
-  }
-
-  /** Prompt and completion token counters of an alias and deployment. */
-  tokenSeries(alias: string, deployment: string): { readonly prompt: Counter.Internal; readonly completion: Counter.Internal } {
-    return this.child(`k\u0000${alias}\u0000${deployment}`, () => ({
-      prompt: this.tokens.labels({ alias, deployment, kind: 'prompt' }),
-      completion: this.tokens.labels({ alias, deployment, kind: 'completion' }),
-    }));
-  }
-
-  /** The cost, energy and CO₂e counters of an alias, deployment and team. */
-  accountingSeries(alias: string, deployment: string, team: string): { readonly cost: Counter.Internal; readonly energy: Counter.Internal; readonly co2e: Counter.Internal } {
-    return this.child(`c\u0000${alias}\u0000${deployment}\u0000${team}`, () => {
-      const labels = { alias, deployment, team };
-      return { cost: this.costUsd.labels(labels), energy: this.energyWh.labels(labels), co2e: this.co2eGrams.labels(labels) };
-    });
-  }
-
-  attemptSeries(deployment: string, outcome: string): Counter.Internal {
-    return this.child(`a\u0000${deployment}\u0000${outcome}`, () => this.attempts.labels({ deployment, outcome }));
+  attemptSeries(deployment: string, outcome: string): CounterSeries {
+    let byOutcome = this.attemptsBy.get(deployment);
+    if (byOutcome === undefined) this.attemptsBy.set(deployment, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (series === undefined) byOutcome.set(outcome, (series = this.attempts.series({ deployment, outcome })));
+    return series;
   }
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'stellwerk_process_' });
-    this.requests = new Counter({
-      name: 'stellwerk_requests_total',
-      help: 'Requests answered, by endpoint, model alias, deployment and HTTP status (499: client left).',
-      labelNames: ['endpoint', 'alias', 'deployment', 'status'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'stellwerk_request_duration_seconds',
-      help: 'Time from receiving a request to the last byte of its answer.',
-      labelNames: ['endpoint', 'alias', 'deployment'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.timeToFirstToken = new Histogram({
-      name: 'stellwerk_time_to_first_token_seconds',
-      help: 'Time from receiving a streamed request to sending its first token to the client.',
-      labelNames: ['alias', 'deployment'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.requests = new CounterFamily(
+      this.registry,
+      'stellwerk_requests_total',
+      'Requests answered, by endpoint, model alias, deployment and HTTP status (499: client left).',
+      ['endpoint', 'alias', 'deployment', 'status'],
+    );
+    this.duration = new HistogramFamily(
+      this.registry,
+      'stellwerk_request_duration_seconds',
+      'Time from receiving a request to the last byte of its answer.',
+      ['endpoint', 'alias', 'deployment'],
+      LATENCY_BUCKETS,
+    );
+    this.timeToFirstToken = new HistogramFamily(
+      this.registry,
+      'stellwerk_time_to_first_token_seconds',
+      'Time from receiving a streamed request to sending its first token to the client.',
+      ['alias', 'deployment'],
+      LATENCY_BUCKETS,
+    );
     this.upstreamErrors = new Counter({
       name: 'stellwerk_upstream_errors_total',
       help: 'Failed upstream calls, by deployment and error code.',
       labelNames: ['deployment', 'code'],
       registers,
     });
-    this.inFlight = new Gauge({
-      name: 'stellwerk_in_flight_requests',
-      help: 'Requests being answered right now.',
-      labelNames: ['endpoint'],
-      registers,
-    });
-    this.attempts = new Counter({
-      name: 'stellwerk_upstream_attempts_total',
-      help: 'Calls to upstream deployments (retries included), by deployment and outcome (ok or error code).',
-      labelNames: ['deployment', 'outcome'],
-      registers,
-    });
+    this.inFlight = new GaugeFamily(this.registry, 'stellwerk_in_flight_requests', 'Requests being answered right now.', ['endpoint']);
+    this.attempts = new CounterFamily(
+      this.registry,
+      'stellwerk_upstream_attempts_total',
+      'Calls to upstream deployments (retries included), by deployment and outcome (ok or error code).',
+      ['deployment', 'outcome'],
+    );
     this.fallbacks = new Counter({
       name: 'stellwerk_fallbacks_total',
       help: 'Requests answered by a fallback model alias.',
@@ -142,24 +182,24 @@ export class GatewayMetrics {
       labelNames: ['type', 'mode'],
       registers,
     });
-    this.costUsd = new Counter({
-      name: 'stellwerk_cost_usd_total',
-      help: 'Cost of answered requests in USD (provider price or own-GPU hour cost), by model alias, deployment and team.',
-      labelNames: ['alias', 'deployment', 'team'],
-      registers,
-    });
-    this.energyWh = new Counter({
-      name: 'stellwerk_energy_wh_total',
-      help: 'Estimated facility energy of answered requests in Wh (docs/energy.md), by model alias, deployment and team.',
-      labelNames: ['alias', 'deployment', 'team'],
-      registers,
-    });
-    this.co2eGrams = new Counter({
-      name: 'stellwerk_co2e_grams_total',
-      help: 'Estimated emissions of answered requests in grams CO2e (docs/energy.md), by model alias, deployment and team.',
-      labelNames: ['alias', 'deployment', 'team'],
-      registers,
-    });
+    this.costUsd = new CounterFamily(
+      this.registry,
+      'stellwerk_cost_usd_total',
+      'Cost of answered requests in USD (provider price or own-GPU hour cost), by model alias, deployment and team.',
+      ['alias', 'deployment', 'team'],
+    );
+    this.energyWh = new CounterFamily(
+      this.registry,
+      'stellwerk_energy_wh_total',
+      'Estimated facility energy of answered requests in Wh (docs/energy.md), by model alias, deployment and team.',
+      ['alias', 'deployment', 'team'],
+    );
+    this.co2eGrams = new CounterFamily(
+      this.registry,
+      'stellwerk_co2e_grams_total',
+      'Estimated emissions of answered requests in grams CO2e (docs/energy.md), by model alias, deployment and team.',
+      ['alias', 'deployment', 'team'],
+    );
     const queue = () => this.requestLogQueue();
     new Gauge({
       name: 'stellwerk_request_log_queue',
@@ -194,11 +234,11 @@ export class GatewayMetrics {
         for (const deployment of source()) this.set({ deployment: deployment.name }, deployment.inFlight());
       },
     });
-    this.tokens = new Counter({
-      name: 'stellwerk_tokens_total',
-      help: 'Tokens used, by model alias, deployment and kind (prompt, completion).',
-      labelNames: ['alias', 'deployment', 'kind'],
-      registers,
-    });
+    this.tokens = new CounterFamily(
+      this.registry,
+      'stellwerk_tokens_total',
+      'Tokens used, by model alias, deployment and kind (prompt, completion).',
+      ['alias', 'deployment', 'kind'],
+    );
   }
 }
