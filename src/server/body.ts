@@ -6,6 +6,21 @@ import { GatewayError } from '../core/errors.js';
  * limit is refused before reading; a body that grows past it is refused as soon as it does.
  */
 export function readJson(req: IncomingMessage, limit: number): Promise<{ value: unknown; size: number }> {
+  const into: JsonBodyTarget = { body: undefined, bodyBytes: 0 };
+  return readJsonInto(req, limit, into).then(() => ({ value: into.body, size: into.bodyBytes }));
+}
+
+/** Where readJsonInto puts the parsed body and its size in bytes (a RequestContext is one). */
+export interface JsonBodyTarget {
+  body: unknown;
+  bodyBytes: number;
+}
+
+/**
+ * readJson for the request path: sets `into.body` and `into.bodyBytes` and resolves with nothing,
+ * so that the stage that reads the body needs no promise of its own around this one.
+ */
+export function readJsonInto(req: IncomingMessage, limit: number, into: JsonBodyTarget): Promise<void> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -28,7 +43,9 @@ export function readJson(req: IncomingMessage, limit: number): Promise<{ value: 
         return;
       }
       try {
-        resolve({ value: JSON.parse(text), size });
+        into.body = JSON.parse(text);
+        into.bodyBytes = size;
+        resolve();
       } catch (error) {
         reject(new GatewayError('invalid_json', { message: `The request body is not valid JSON: ${(error as Error).message}` }));
       }

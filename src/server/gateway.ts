@@ -55,9 +55,13 @@ export class Gateway {
     this.metrics.deploymentsSource = () => this.deploymentViews();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
     this.finish = (ctx) => {
-      accountRequest(ctx, this.metrics, this.logger);
-      ctx.trace?.end(ctx);
-      ctx.runtime.governance?.record(ctx);
+      try {
+        accountRequest(ctx, this.metrics, this.logger);
+        ctx.trace?.end(ctx);
+        ctx.runtime.governance?.record(ctx);
+      } finally {
+        this.requestDone(ctx);
+      }
     };
     for (const route of [...API_ROUTES.values(), MODEL_ROUTE, ADMIN_ROUTE, UI_ROUTE]) {
       this.routeLifecycles.set(route, { stages: route.stages, sendError: (ctx) => sendErrorWith(ctx, route.errorBody), finish: this.finish });
@@ -167,13 +171,16 @@ export class Gateway {
     if (this.draining) res.setHeader('connection', 'close');
     this.inFlight++;
     this.metrics.inFlightSeries(ctx.endpoint).inc();
-    void runLifecycle(ctx, this.lifecycleFor(route, req.method)).finally(() => {
-      this.metrics.inFlightSeries(ctx.endpoint).dec();
-      if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
-        for (const resolve of this.idleWaiters.splice(0)) resolve();
-      }
-    });
+    // Every lifecycle's `finish` ends with requestDone (in-flight count down, idle waiters woken).
+    void runLifecycle(ctx, this.lifecycleFor(route, req.method));
   };
+
+  private requestDone(ctx: RequestContext): void {
+    this.metrics.inFlightSeries(ctx.endpoint).dec();
+    if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
 
   private lifecycleFor(route: ApiRoute | undefined, method: string | undefined): Lifecycle {
     const errorBody = route?.errorBody ?? openAiErrorBody;

@@ -31,8 +31,11 @@ export async function runLifecycle(ctx: RequestContext, lifecycle: Lifecycle): P
   } finally {
     // Whatever ended the request, the upstream call it made (if any) is over now. (Usually the
     // respond stage has finished it already; an Error is built only when it has not.)
-    const attempt = ctx.attempt;
-    if (attempt !== null && !attempt.finished) attempt.finish(ctx.error ?? new GatewayError('client_closed_request'), Date.now());
-    lifecycle.finish(ctx);
+    try {
+      const attempt = ctx.attempt;
+      if (attempt !== null && !attempt.finished) attempt.finish(ctx.error ?? new GatewayError('client_closed_request'), Date.now());
+    } finally {
+      lifecycle.finish(ctx);
+    }
   }
 }

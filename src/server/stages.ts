@@ -2,7 +2,7 @@ import { GatewayError } from '../core/errors.js';
 import type { Operation } from '../protocols/openai/operations.js';
 import { usageOf } from '../protocols/openai/operations.js';
 import { relayOpenAiStream } from '../protocols/openai/stream-relay.js';
-import { readJson } from './body.js';
+import { readJsonInto } from './body.js';
 import type { Stage } from './lifecycle.js';
 import type { RequestContext } from './request-context.js';
 import { sendJson } from './respond.js';
@@ -13,11 +13,7 @@ import { accountingHeaders, completeUsage } from '../accounting/request.js';
  * and leaves what it learned on the context.
  */
 
-export const readJsonBody: Stage = async (ctx) => {
-  const { value, size } = await readJson(ctx.req, ctx.runtime.config.server.max_body_bytes);
-  ctx.body = value;
-  ctx.bodyBytes = size;
-};
+export const readJsonBody: Stage = (ctx) => readJsonInto(ctx.req, ctx.runtime.config.server.max_body_bytes, ctx);
 
 export function parseBody(operation: Operation): Stage {
   return function parseBody(ctx) {

@@ -1,5 +1,5 @@
 import type { ChatRequest, CompletionsRequest, EmbeddingsRequest, Usage } from '../../core/types.js';
-import type { ProviderAdapter, UpstreamCall } from '../../providers/types.js';
+import type { EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../../providers/types.js';
 import type { Deployment } from '../../routing/deployment.js';
 import { GatewayError } from '../../core/errors.js';
 import type { RequestContext, UpstreamResult } from '../../server/request-context.js';
@@ -28,15 +28,23 @@ function parseStreaming(ctx: RequestContext, check: (body: Record<string, unknow
   ctx.clientWantsUsage = ctx.stream && wantsStreamUsage(body);
 }
 
+// `call` hands on the adapter's promise with one `then` rather than an async function's two steps.
+function streamResult(events: EventStream<unknown>): UpstreamResult {
+  return { kind: 'stream', events };
+}
+
+function jsonResult(parsed: Parsed<unknown>): UpstreamResult {
+  return { kind: 'json', parsed };
+}
+
 export const chatOperation: Operation = {
   name: 'chat',
   parse: (ctx) => parseStreaming(ctx, requireMessages),
   supportedBy: () => true,
   fitTo: fitChatFields,
-  async call(adapter, ctx, call) {
+  call(adapter, ctx, call) {
     const request = ctx.body as ChatRequest;
-    if (ctx.stream) return { kind: 'stream', events: await adapter.chatStream(request, call) };
-    return { kind: 'json', parsed: await adapter.chat(request, call) };
+    return ctx.stream ? adapter.chatStream(request, call).then(streamResult) : adapter.chat(request, call).then(jsonResult);
   },
 };
 
@@ -44,10 +52,9 @@ export const completionsOperation: Operation = {
   name: 'completions',
   parse: (ctx) => parseStreaming(ctx, requirePrompt),
   supportedBy: (adapter, ctx) => (ctx.stream ? adapter.completionsStream !== undefined : adapter.completions !== undefined),
-  async call(adapter, ctx, call) {
+  call(adapter, ctx, call) {
     const request = ctx.body as CompletionsRequest;
-    if (ctx.stream) return { kind: 'stream', events: await adapter.completionsStream!(request, call) };
-    return { kind: 'json', parsed: await adapter.completions!(request, call) };
+    return ctx.stream ? adapter.completionsStream!(request, call).then(streamResult) : adapter.completions!(request, call).then(jsonResult);
   },
 };
 
@@ -59,8 +66,8 @@ export const embeddingsOperation: Operation = {
     requireEmbeddingInput(body);
   },
   supportedBy: (adapter) => adapter.embeddings !== undefined,
-  async call(adapter, ctx, call) {
-    return { kind: 'json', parsed: await adapter.embeddings!(ctx.body as EmbeddingsRequest, call) };
+  call(adapter, ctx, call) {
+    return adapter.embeddings!(ctx.body as EmbeddingsRequest, call).then(jsonResult);
   },
 };
 

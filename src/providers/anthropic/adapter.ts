@@ -36,8 +36,7 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
     const body = toMessagesRequest(request, this.settings);
-    const response = await this.client.send({ method: 'POST', path: MESSAGES_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
-    const { value } = await this.client.readJson<Message>(response, call);
+    const { value } = await this.client.requestJson<Message>({ method: 'POST', path: MESSAGES_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
     if (!isMessage(value)) {
       throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with JSON that is not an Anthropic message.' });
     }

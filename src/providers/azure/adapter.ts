@@ -81,11 +81,7 @@ export class AzureAdapter implements ProviderAdapter {
 
   private async postJson<T>(operation: AzureOperation, body: object, call: UpstreamCall): Promise<Parsed<T>> {
     const headers = await this.headersFor(call);
-    const response = await this.client.send(
-      { method: 'POST', path: this.settings.route.path(operation), headers, body: JSON.stringify(body) },
-      call,
-    );
-    return this.client.readJson<T>(response, call);
+    return this.client.requestJson<T>({ method: 'POST', path: this.settings.route.path(operation), headers, body: JSON.stringify(body) }, call);
   }
 
   private async postStream<T>(operation: AzureOperation, body: object, call: UpstreamCall): Promise<EventStream<T>> {

@@ -106,7 +106,7 @@ export class EntraTokenSource {
     const call: UpstreamCall = { signal: controller.signal, requestId: 'entra-token', forwardHeaders: {} };
     const startedAt = this.now();
     try {
-      const response = await this.client.send(
+      const { value } = await this.client.requestJson<Record<string, unknown>>(
         {
           method: 'POST',
           path: this.path,
@@ -115,7 +115,6 @@ export class EntraTokenSource {
         },
         call,
       );
-      const { value } = await this.client.readJson<Record<string, unknown>>(response, call);
       return this.cache(value, startedAt);
     } catch (error) {
       throw this.fetchFailure(error, controller.signal.aborted);

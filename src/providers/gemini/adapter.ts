@@ -35,8 +35,7 @@ export class GoogleChatAdapter implements ProviderAdapter {
   async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
     const body = JSON.stringify(toGenerateContentRequest(request, this.api.model));
     const headers = await this.api.headers(call);
-    const response = await this.client.send({ method: 'POST', path: this.api.generatePath, headers, body }, call);
-    const parsed = await this.client.readJson<GenerateContentResponse>(response, call);
+    const parsed = await this.client.requestJson<GenerateContentResponse>({ method: 'POST', path: this.api.generatePath, headers, body }, call);
     return { value: fromGenerateContentResponse(parsed.value, this.answerContext(call)), raw: null };
   }
 
@@ -74,8 +73,7 @@ export class GeminiAdapter extends GoogleChatAdapter {
     const plan = toEmbedRequest(request, this.gemini.modelName);
     const path = plan.batch ? this.gemini.batchEmbedPath : this.gemini.embedPath;
     const headers = await this.gemini.headers(call);
-    const response = await this.client.send({ method: 'POST', path, headers, body: JSON.stringify(plan.body) }, call);
-    const parsed = await this.client.readJson<EmbedContentResponse | BatchEmbedContentsResponse>(response, call);
+    const parsed = await this.client.requestJson<EmbedContentResponse | BatchEmbedContentsResponse>({ method: 'POST', path, headers, body: JSON.stringify(plan.body) }, call);
     const vectors = vectorsOf(parsed.value);
     if (vectors.length !== embeddingTexts(request.input).length) {
       throw new GatewayError('upstream_bad_response', { message: 'The upstream sent a different number of embeddings than inputs.' });

@@ -63,24 +63,50 @@ export class UpstreamClient {
   async send(request: UpstreamRequest, call: UpstreamCall): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.pool.request({
-        method: request.method,
-        path: this.basePath + request.path,
-        headers: request.headers,
-        body: request.body,
-        signal: asAbortSignal(call.signal),
-      });
+      response = await this.dispatch(request, call);
     } catch (error) {
       throw this.failure(error, call);
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    throw await this.statusFailure(response, call);
+  }
+
+  /**
+   * Sends the request and reads its whole 2xx JSON answer: `send` and `readJson` in one async
+   * step, the way every non-streamed model call goes (one promise chain fewer per request).
+   */
+  async requestJson<T>(request: UpstreamRequest, call: UpstreamCall): Promise<{ value: T; raw: string }> {
+    let response: Dispatcher.ResponseData;
+    let raw: string;
+    try {
+      response = await this.dispatch(request, call);
+      if (response.statusCode < 200 || response.statusCode >= 300) throw await this.statusFailure(response, call);
+      raw = await response.body.text();
+    } catch (error) {
+      throw this.failure(error, call);
+    }
+    return parseJsonAnswer<T>(raw);
+  }
+
+  private dispatch(request: UpstreamRequest, call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+    return this.pool.request({
+      method: request.method,
+      path: this.basePath + request.path,
+      headers: request.headers,
+      body: request.body,
+      signal: asAbortSignal(call.signal),
+    });
+  }
+
+  /** The GatewayError of a non-2xx answer, its body read (up to 64 KiB) for the message. */
+  private async statusFailure(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<GatewayError> {
     let text = '';
     try {
       text = await readLimited(response.body, 64 * 1024);
     } catch (error) {
-      throw this.failure(error, call);
+      return this.failure(error, call);
     }
-    throw this.statusError(response.statusCode, response.headers, text, this.secrets);
+    return this.statusError(response.statusCode, response.headers, text, this.secrets);
   }
 
   /** GET of an absolute path on the upstream's origin (not below the base path); rejects unless 2xx. */
@@ -98,11 +124,7 @@ export class UpstreamClient {
     } catch (error) {
       throw this.failure(error, call);
     }
-    try {
-      return { value: JSON.parse(raw) as T, raw };
-    } catch {
-      throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with a body that is not JSON.' });
-    }
+    return parseJsonAnswer<T>(raw);
   }
 
   /** Turns whatever interrupted a call into a GatewayError, preferring the abort reason. */
@@ -114,6 +136,14 @@ export class UpstreamClient {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+}
+
+function parseJsonAnswer<T>(raw: string): { value: T; raw: string } {
+  try {
+    return { value: JSON.parse(raw) as T, raw };
+  } catch {
+    throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with a body that is not JSON.' });
   }
 }
 

@@ -39,8 +39,7 @@ export class MistralAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
     const body = { ...toMistralChat(request, this.settings), stream: false };
-    const response = await this.client.send({ method: 'POST', path: CHAT_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
-    const { value } = await this.client.readJson<unknown>(response, call);
+    const { value } = await this.client.requestJson<unknown>({ method: 'POST', path: CHAT_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
     if (!isMistralChatResponse(value)) {
       throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with JSON that is not a Mistral chat completion.' });
     }
@@ -62,8 +61,7 @@ export class MistralAdapter implements ProviderAdapter {
 
   async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<Parsed<EmbeddingsResponse>> {
     const body = toMistralEmbeddings(request, this.settings.model);
-    const response = await this.client.send({ method: 'POST', path: EMBEDDINGS_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
-    const { value } = await this.client.readJson<MistralEmbeddingsResponse>(response, call);
+    const { value } = await this.client.requestJson<MistralEmbeddingsResponse>({ method: 'POST', path: EMBEDDINGS_PATH, headers: this.headersFor(call), body: JSON.stringify(body) }, call);
     return { value: toEmbeddingsResponse(value, request.encoding_format), raw: null };
   }
 

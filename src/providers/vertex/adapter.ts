@@ -23,8 +23,7 @@ export class VertexGoogleAdapter extends GoogleChatAdapter {
   async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<Parsed<EmbeddingsResponse>> {
     const body = toPredictRequest(request);
     const headers = await this.vertex.headers(call);
-    const response = await this.client.send({ method: 'POST', path: this.vertex.predictPath, headers, body: JSON.stringify(body) }, call);
-    const parsed = await this.client.readJson<PredictResponse>(response, call);
+    const parsed = await this.client.requestJson<PredictResponse>({ method: 'POST', path: this.vertex.predictPath, headers, body: JSON.stringify(body) }, call);
     const { vectors, tokens } = fromPredictResponse(parsed.value, body.instances.length);
     return { value: toEmbeddingsResponse(vectors, request, this.vertex.model, tokens), raw: null };
   }
@@ -58,8 +57,7 @@ export class VertexAnthropicAdapter implements ProviderAdapter {
   async chat(request: ChatRequest, call: UpstreamCall): Promise<Parsed<ChatResponse>> {
     const body = JSON.stringify(this.vertexBody(request, false));
     const headers = await this.auth.headers(call);
-    const response = await this.client.send({ method: 'POST', path: `${this.settings.modelPath}:rawPredict`, headers, body }, call);
-    const { value } = await this.client.readJson<Message>(response, call);
+    const { value } = await this.client.requestJson<Message>({ method: 'POST', path: `${this.settings.modelPath}:rawPredict`, headers, body }, call);
     if (!isMessage(value)) {
       throw new GatewayError('upstream_bad_response', { message: 'The upstream answered with JSON that is not an Anthropic message.' });
     }

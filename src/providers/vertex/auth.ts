@@ -199,8 +199,7 @@ export class ServiceAccountTokens {
     const call: UpstreamCall = { signal: controller.signal, requestId: 'oauth-token', forwardHeaders: {} };
     try {
       const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-      const response = await this.client.send({ method: 'POST', path: this.path, headers, body }, call);
-      const { value } = await this.client.readJson<{ access_token?: unknown; expires_in?: unknown }>(response, call);
+      const { value } = await this.client.requestJson<{ access_token?: unknown; expires_in?: unknown }>({ method: 'POST', path: this.path, headers, body }, call);
       if (typeof value.access_token !== 'string' || value.access_token === '') {
         throw new GatewayError('upstream_error', { message: 'The OAuth token endpoint answered without an access_token.' });
       }
