@@ -72,10 +72,12 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   // the look into the log.
   const added = new Set<string>();
   for (const row of rows) {
-    const values = requestToRow(row, 'sqlite') as Record<string, unknown>;
+    // requestToRow makes every row with the same keys in the same order (none undefined), so
+    // its values line up with the columns of the first.
+    const values = requestToRow(row, 'sqlite');
     columns ??= Object.keys(values);
     statement ??= insertRequestStatement(columns);
-    const changes = statement.run(...columns.map((column) => values[column] ?? null)).changes;
+    const changes = statement.run(Object.values(values)).changes;
     inserted += changes;
     if (changes > 0) added.add(row.id);
   }
