@@ -123,7 +123,8 @@ export class Governance {
     }
     const identity = ctx.identity;
     const row: RequestRow = {
-      id: uuid7(),
+      // The request's own id when the gateway made it (unique, time-ordered); a client's may repeat.
+      id: ctx.idGiven ? uuid7() : ctx.id,
       ts: Date.now() - Math.round(ctx.elapsedMs()),
       key_id: identity.kind === 'key' ? identity.key.id : null,
       team_id: identity.kind === 'key' ? identity.key.team_id : null,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { uuid7 } from '../core/uuid7.js';
 import { GatewayError } from '../core/errors.js';
 import type { Usage } from '../core/types.js';
 import type { Deployment } from '../routing/deployment.js';
@@ -30,6 +30,8 @@ export type UpstreamResult =
  */
 export class RequestContext {
   readonly id: string;
+  /** Whether the client chose the id (x-request-id); otherwise it is a fresh time-ordered UUID, unique. */
+  readonly idGiven: boolean;
   readonly startedAt: number;
   /** True once the client has left before the answer was complete. */
   clientGone = false;
@@ -87,7 +89,8 @@ export class RequestContext {
   ) {
     this.startedAt = performance.now();
     const given = req.headers['x-request-id'];
-    this.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    this.idGiven = typeof given === 'string' && REQUEST_ID.test(given);
+    this.id = this.idGiven ? (given as string) : uuid7();
     res.on('close', () => {
       if (res.writableFinished || this.clientGone) return;
       this.clientGone = true;
