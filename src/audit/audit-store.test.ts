@@ -26,18 +26,6 @@ test('canonical JSON sorts members, drops whitespace and writes numbers and stri
   assert.equal(canonicalJson({ a: undefined, b: 'é\u2028', '\u00e9': 1, Z: 2 } as never), '{"Z":2,"b":"é\u2028","é":1}');
 });
 
-test('canonical JSON writes every string as JSON.stringify does (quotes, controls, surrogates)', () => {
-  const fixed = ['', 'plain', 'q"', 'back\\slash', '\u0001\u001f', '\u2028\u2029', '\ud83d\ude00', '\ud83d', '\ude00x', 'x\u007f', 'é'];
-  for (const text of fixed) assert.equal(canonicalJson(text), JSON.stringify(text));
-  let seed = 7;
-  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
-  for (let i = 0; i < 20_000; i++) {
-    let text = '';
-    for (let j = Math.floor(next() * 6); j > 0; j--) text += String.fromCharCode(next() < 0.5 ? Math.floor(next() * 128) : Math.floor(next() * 65_536));
-    assert.equal(canonicalJson(text), JSON.stringify(text), JSON.stringify(text));
-  }
-});
-
 test("an entry's preimage is the canonical JSON of all its fields but the hash", () => {
   const entry = { seq: 7, id: 'e"7', ts: 1_700_000_000_000, kind: 'request' as const, actor: null, team_id: 't', subject: null, data: { z: [1, { b: 2, a: 'x' }], a: null }, prev_hash: 'f'.repeat(64) };
   const expected = canonicalJson({ ...entry });

@@ -1,5 +1,6 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { AuditEntry, AuditValue } from './types.js';
+import { jsonString } from '../core/json-string.js';
 
 /**
  * The byte format the audit chain hashes, kept here and in docs/audit.md in the same words so that
@@ -30,11 +31,8 @@ export function canonicalJson(value: AuditValue): string {
   return text + '}';
 }
 
-/** Characters JSON.stringify writes other than as they are: quote, backslash, controls, and (lone) surrogates. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 function scalarJson(value: string | number | boolean | null): string {
-  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
+  if (typeof value === 'string') return jsonString(value);
   if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
   return JSON.stringify(value);
 }

@@ -1,4 +1,6 @@
-import type { Logger } from '../telemetry/logger.js';
+import type { InfoLines, Logger } from '../telemetry/logger.js';
+import type { Usage } from '../core/types.js';
+import { jsonString } from '../core/json-string.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import type { RequestContext } from './request-context.js';
 import { settleAccounting } from '../accounting/request.js';
@@ -7,7 +9,7 @@ import { settleAccounting } from '../accounting/request.js';
  * The end of every request: metrics and one log line (id, alias, deployment, status, latency,
  * tokens). No prompt, no completion, no key is ever part of it. Runs after the answer is sent.
  */
-export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, logger: Logger): void {
+export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, logger: Logger, lines: InfoLines): void {
   const durationMs = ctx.elapsedMs();
   if (ctx.status === 0) ctx.status = ctx.error?.code === 'client_closed_request' ? 499 : ctx.res.statusCode;
   const alias = ctx.alias?.name ?? '';
@@ -38,8 +40,11 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
     if (figures.energyWh !== null) accounting.energy.inc(figures.energyWh);
     if (figures.co2eG !== null) accounting.co2e.inc(figures.co2eG);
   }
-  const level = error === null ? 'info' : error.level;
-  logger[level](
+  if (error === null) {
+    if (lines.enabled) lines.write(requestFields(ctx, alias, deployment, durationMs, usage, pii), REQUEST_MSG);
+    return;
+  }
+  logger[error.level](
     {
       request_id: ctx.id,
       endpoint: ctx.endpoint,
@@ -55,10 +60,35 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
       completion_tokens: usage?.completion_tokens,
       pii: pii === null || Object.keys(pii.counts).length === 0 ? undefined : pii.counts,
       pii_mode: pii?.mode,
-      error_code: error?.code,
-      error_message: error === null || error.code === 'internal_error' ? undefined : error.message,
-      err: error?.code === 'internal_error' ? error.cause : undefined,
+      error_code: error.code,
+      error_message: error.code === 'internal_error' ? undefined : error.message,
+      err: error.code === 'internal_error' ? error.cause : undefined,
     },
     'request',
   );
+}
+
+const REQUEST_MSG = jsonString('request');
+
+/** The fields of an answered request's line, in the order and form of the error line above. */
+function requestFields(ctx: RequestContext, alias: string, deployment: string, durationMs: number, usage: Usage | null, pii: RequestContext['pii']): string {
+  let fields = ',"request_id":' + jsonString(ctx.id) + ',"endpoint":' + jsonString(ctx.endpoint);
+  if (alias !== '') fields += ',"alias":' + jsonString(alias);
+  if (deployment !== '') fields += ',"deployment":' + jsonString(deployment);
+  if (ctx.fallback !== null) fields += ',"fallback":' + jsonString(ctx.fallback.name);
+  if (ctx.attempts > 1) fields += ',"attempts":' + JSON.stringify(ctx.attemptLog);
+  fields += ',"status":' + ctx.status + ',"stream":' + ctx.stream + ',"latency_ms":' + jsonNumber(Math.round(durationMs * 100) / 100);
+  if (ctx.ttftMs !== null) fields += ',"ttft_ms":' + jsonNumber(Math.round(ctx.ttftMs * 100) / 100);
+  if (usage?.prompt_tokens !== undefined) fields += ',"prompt_tokens":' + jsonNumber(usage.prompt_tokens);
+  if (usage?.completion_tokens !== undefined) fields += ',"completion_tokens":' + jsonNumber(usage.completion_tokens);
+  if (pii !== null) {
+    if (Object.keys(pii.counts).length > 0) fields += ',"pii":' + JSON.stringify(pii.counts);
+    fields += ',"pii_mode":' + jsonString(pii.mode);
+  }
+  return fields;
+}
+
+/** As pino writes a number: non-finite ones as null. */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }

@@ -32,3 +32,35 @@ test('logger: a lone line on a quiet process is written without waiting for more
     proc.kill();
   }
 });
+
+test('InfoLines writes the line pino would write for the same fields', async () => {
+  const { Writable } = await import('node:stream');
+  const { createLogger, InfoLines } = await import('./logger.js');
+  const written: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const fields = { request_id: 'r-"1"', endpoint: 'chat', alias: 'demo', status: 200, stream: false, latency_ms: 1.25, pii: { email: 2 }, pii_mode: 'redact' };
+  logger.info(fields, 'request');
+  new InfoLines(logger).write(
+    ',"request_id":"r-\\"1\\"","endpoint":"chat","alias":"demo","status":200,"stream":false,"latency_ms":1.25,"pii":{"email":2},"pii_mode":"redact"',
+    '"request"',
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(written.length, 2);
+  const [viaPino, direct] = written.map((line) => {
+    assert.ok(line.endsWith('\n'));
+    const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    assert.match(String(time), /^\d{4}-\d\d-\d\dT/);
+    return rest;
+  });
+  assert.deepEqual(direct, viaPino);
+  assert.deepEqual(Object.keys(direct!), Object.keys(viaPino!), 'same order of keys');
+
+  const quiet = createLogger('warn', sink);
+  assert.equal(new InfoLines(quiet).enabled, false);
+});
