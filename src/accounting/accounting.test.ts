@@ -104,3 +104,32 @@ test('the stream tally keeps the generated text of chat, completions and tool-ca
   assert.equal(tally.text(), 'Hellof{"a":1} world');
   assert.equal(tally.chars, 19);
 });
+
+test('chunks noted for later are read only when the tally is, in order, and never more than 64 wait', () => {
+  const tally = new StreamTally();
+  let reads = 0;
+  const later = (content: string) => ({
+    get value() {
+      reads++;
+      return { choices: [{ delta: { content } }] };
+    },
+  });
+  tally.observeLater(later('a'));
+  tally.observe({ choices: [{ delta: { content: 'b' } }] });
+  tally.observeLater(later('c'));
+  assert.equal(reads, 1, 'an observed chunk reads the ones noted before it, to keep the order');
+  assert.equal(tally.chars, 3);
+  assert.equal(tally.text(), 'abc');
+  assert.equal(reads, 2);
+  const long = new StreamTally();
+  for (let i = 0; i < 200; i++) long.observeLater(later('x'));
+  assert.ok(reads - 2 >= 192, 'a long stream is read in batches as it goes');
+  assert.equal(long.text(), 'x'.repeat(200));
+  const broken = new StreamTally();
+  broken.observeLater({
+    get value(): unknown {
+      throw new Error('not JSON');
+    },
+  });
+  assert.equal(broken.text(), '');
+});

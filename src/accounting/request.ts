@@ -36,6 +36,13 @@ export function observeStreamChunk(ctx: RequestContext, chunk: unknown): void {
   (accounting.tally ??= new StreamTally()).observe(chunk);
 }
 
+/** observeStreamChunk for a chunk passed on unparsed: its value is read only if it is ever needed. */
+export function observeStreamEvent(ctx: RequestContext, event: { readonly value: unknown }): void {
+  if (ctx.usage !== null) return;
+  const accounting = accountingOf(ctx);
+  (accounting.tally ??= new StreamTally()).observeLater(event);
+}
+
 /**
  * Fills in `ctx.usage` when the provider reported none: the prompt counted from the request,
  * the completion from what was streamed (or `completionText` of a whole answer). Marked

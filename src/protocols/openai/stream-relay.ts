@@ -5,7 +5,10 @@ import { openAiErrorBody } from './errors.js';
 import { usageOf } from './operations.js';
 import { drained } from '../../server/drain.js';
 import { writeBatched } from '../../server/batched-write.js';
-import { completeUsage, observeStreamChunk, settleAccounting, syntheticUsageChunk, usageExtension } from '../../accounting/request.js';
+import { completeUsage, observeStreamChunk, observeStreamEvent, settleAccounting, syntheticUsageChunk, usageExtension } from '../../accounting/request.js';
+
+/** Text a chunk carrying a usage object must contain (`"usage":null` does not match). */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -28,11 +31,20 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
   res.writeHead(200, SSE_HEADERS);
   try {
     for await (const event of events) {
-      const chunk = event.value as { usage?: unknown; choices?: unknown[]; stellwerk?: unknown };
       let text = event.raw;
+      // An ordinary chunk (no usage to take out or add to) goes on as the upstream wrote it,
+      // unparsed; the stream tally looks at it only if no usage ever arrives.
+      if (text !== null && !USAGE_OBJECT.test(text) && (ctx.clientWantsUsage || !text.includes('"usage"'))) {
+        observeStreamEvent(ctx, event);
+        if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
+        if (!writeBatched(res, `data: ${text}\n\n`)) await drained(ctx);
+        continue;
+      }
+      const chunk = event.value as { usage?: unknown; choices?: unknown[]; stellwerk?: unknown };
+      const usage = chunk.usage === undefined ? null : usageOf(chunk);
+      if (usage === null) observeStreamChunk(ctx, chunk);
+      else ctx.usage = usage;
       if (chunk.usage !== undefined) {
-        const usage = usageOf(chunk);
-        if (usage !== null) ctx.usage = usage;
         if (!ctx.clientWantsUsage) {
           if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) continue;
           delete chunk.usage;
@@ -44,8 +56,6 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
             text = null;
           }
         }
-      } else {
-        observeStreamChunk(ctx, chunk);
       }
       if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
       if (!writeBatched(res, `data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);

@@ -8,6 +8,11 @@ export interface SseJsonOptions {
   readonly failure: (error: unknown) => GatewayError;
   /** True when the event means the answer is complete (e.g. a finish_reason), so an end without `[DONE]` is fine. */
   readonly isFinal: (value: unknown) => boolean;
+  /**
+   * A look at the raw text that is false only for events that cannot be final; those are then
+   * not parsed for isFinal. Without it every event is parsed as it arrives.
+   */
+  readonly mayBeFinal?: (raw: string) => boolean;
   /** Values scrubbed from an upstream's error event before it reaches the client. */
   readonly secrets: readonly string[];
 }
@@ -19,6 +24,12 @@ export interface SseJsonOptions {
  *
  * `data: [DONE]` ends the stream. An `{"error": …}` event becomes a thrown upstream error. A body
  * that ends before `[DONE]` and before any final event was cut off, and is an error too.
+ *
+ * An event's JSON is parsed when its `value` is first read: a relay that passes an ordinary
+ * chunk on as its raw text never parses it. Parsed at once, whoever reads them: the first event
+ * (so that a stream that starts with garbage fails before the answer has begun), any event whose
+ * text holds an `"error"` member, and those `mayBeFinal` picks. A malformed event in the middle
+ * of a stream that nobody reads is passed on as it came.
  */
 export async function* sseJsonEvents<T>(
   body: AsyncIterable<Buffer | Uint8Array>,
@@ -29,6 +40,7 @@ export async function* sseJsonEvents<T>(
   const parser = createParser({ onEvent: (event) => void pending.push(event) });
   let done = false;
   let sawFinal = false;
+  let first = true;
   try {
     // After `[DONE]` the rest of the body is still read (it is normally empty) so that the
     // connection ends cleanly and stays in the keep-alive pool.
@@ -45,9 +57,11 @@ export async function* sseJsonEvents<T>(
           break;
         }
         if (raw.length === 0) continue;
-        const value = parseEvent(raw, options.secrets);
-        if (!sawFinal && options.isFinal(value)) sawFinal = true;
-        yield { value: value as T, raw };
+        const parsed = new SseEvent<T>(raw, options.secrets);
+        if (first || raw.includes('"error"')) void parsed.value; // throws for an error event or bad JSON
+        first = false;
+        if (!sawFinal && (options.mayBeFinal?.(raw) ?? true) && options.isFinal(parsed.value)) sawFinal = true;
+        yield parsed;
       }
     }
   } catch (error) {
@@ -58,6 +72,29 @@ export async function* sseJsonEvents<T>(
   }
   if (!done && !sawFinal) {
     throw new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
+  }
+}
+
+/** One event: its raw text, and its JSON parsed on first use. */
+class SseEvent<T> implements StreamEvent<T> {
+  #value: T | undefined = undefined;
+  #parsed = false;
+  /** Private: an event object may be logged or serialised; the secrets must never go with it. */
+  readonly #secrets: readonly string[];
+
+  constructor(
+    readonly raw: string,
+    secrets: readonly string[],
+  ) {
+    this.#secrets = secrets;
+  }
+
+  get value(): T {
+    if (!this.#parsed) {
+      this.#value = parseEvent(this.raw, this.#secrets) as T;
+      this.#parsed = true;
+    }
+    return this.#value as T;
   }
 }
 

@@ -103,10 +103,14 @@ export class OpenAiWireAdapter implements ProviderAdapter {
     return sseJsonEvents<T>(response.body, {
       failure: (error) => this.client.failure(error, call),
       isFinal: hasFinishOrUsage,
+      mayBeFinal: (raw) => MAY_BE_FINAL.test(raw),
       secrets: this.client.secrets,
     });
   }
 }
+
+/** Text that a chunk with a non-null finish_reason or usage must contain (an escaped one inside a string does not match). */
+const MAY_BE_FINAL = /"(?:finish_reason|usage)"\s*:\s*[^\sn]/;
 
 /** A chunk that closes the answer: a finish_reason on a choice, or the usage chunk. */
 function hasFinishOrUsage(value: unknown): boolean {
