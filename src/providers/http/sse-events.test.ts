@@ -9,12 +9,12 @@ const options = {
   secrets: ['upstream-secret-1'],
 };
 
-async function collect(chunks: (string | Uint8Array)[]) {
+async function collect(chunks: (string | Uint8Array)[], with_ = options) {
   async function* body() {
     for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   }
   const out: { value: unknown; raw: string | null }[] = [];
-  for await (const event of sseJsonEvents(body(), options)) out.push(event);
+  for await (const event of sseJsonEvents(body(), with_)) out.push(event);
   return out;
 }
 
@@ -66,4 +66,32 @@ test('a stream that ends after its final event without [DONE] is complete', asyn
 
 test('an event that is not JSON is a bad response', async () => {
   await assert.rejects(collect(['data: {oops\n\n']), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_bad_response');
+});
+
+const picky = { ...options, mayBeFinal: (raw: string) => raw.includes('"done"') };
+
+test('with mayBeFinal, an event is parsed when its value is first read; the first one and error events at once', async () => {
+  // The middle event is not JSON: nobody reads it, so it passes as its raw text.
+  const events = await collect(['data: {"n":1}\n\ndata: {not json\n\ndata: {"n":3,"done":true}\n\ndata: [DONE]\n\n'], picky);
+  assert.deepEqual(
+    events.map((event) => event.raw),
+    ['{"n":1}', '{not json', '{"n":3,"done":true}'],
+  );
+  assert.throws(() => events[1]!.value, (error: unknown) => error instanceof GatewayError && error.code === 'upstream_bad_response');
+  assert.deepEqual(events[2]!.value, { n: 3, done: true });
+  await assert.rejects(collect(['data: {"n":1}\n\ndata: {"n":2,"error":"gone"}\n\n'], picky), (error: unknown) => error instanceof GatewayError && error.message === 'gone');
+});
+
+test('with mayBeFinal, an end without [DONE] is complete only if a picked event is final', async () => {
+  async function run(text: string) {
+    async function* body() {
+      yield Buffer.from(text);
+    }
+    const out: unknown[] = [];
+    for await (const event of sseJsonEvents(body(), picky)) out.push(event.raw);
+    return out;
+  }
+  assert.equal((await run('data: {"n":1}\n\ndata: {"done":true}\n\ndata: {"n":3}\n\n')).length, 3);
+  await assert.rejects(run('data: {"n":1}\n\ndata: {"done":false}\n\n'), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
+  await assert.rejects(run('data: {"n":1}\n\ndata: {"n":2}\n\n'), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
 });

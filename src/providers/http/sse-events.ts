@@ -27,9 +27,10 @@ export interface SseJsonOptions {
  *
  * An event's JSON is parsed when its `value` is first read: a relay that passes an ordinary
  * chunk on as its raw text never parses it. Parsed at once, whoever reads them: the first event
- * (so that a stream that starts with garbage fails before the answer has begun), any event whose
- * text holds an `"error"` member, and those `mayBeFinal` picks. A malformed event in the middle
- * of a stream that nobody reads is passed on as it came.
+ * (so that a stream that starts with garbage fails before the answer has begun) and any event
+ * whose text holds an `"error"` member; with `mayBeFinal`, the events it picks are kept and
+ * parsed for isFinal only if the stream ends without `[DONE]`. A malformed event in the middle of
+ * a stream that nobody reads is passed on as it came.
  */
 export async function* sseJsonEvents<T>(
   body: AsyncIterable<Buffer | Uint8Array>,
@@ -41,6 +42,8 @@ export async function* sseJsonEvents<T>(
   let done = false;
   let sawFinal = false;
   let first = true;
+  /** With mayBeFinal: the events that may be final (a few per stream). */
+  const candidates: SseEvent<T>[] = [];
   try {
     // After `[DONE]` the rest of the body is still read (it is normally empty) so that the
     // connection ends cleanly and stays in the keep-alive pool.
@@ -60,7 +63,12 @@ export async function* sseJsonEvents<T>(
         const parsed = new SseEvent<T>(raw, options.secrets);
         if (first || raw.includes('"error"')) void parsed.value; // throws for an error event or bad JSON
         first = false;
-        if (!sawFinal && (options.mayBeFinal?.(raw) ?? true) && options.isFinal(parsed.value)) sawFinal = true;
+        if (options.mayBeFinal === undefined) {
+          if (!sawFinal && options.isFinal(parsed.value)) sawFinal = true;
+        } else if (options.mayBeFinal(raw)) {
+          // Looked at only if the stream ends without [DONE] (rarely): usually never parsed.
+          candidates.push(parsed);
+        }
         yield parsed;
       }
     }
@@ -70,7 +78,7 @@ export async function* sseJsonEvents<T>(
     // Reached early only when the consumer stopped (client gone) or reading failed.
     destroyBody(body);
   }
-  if (!done && !sawFinal) {
+  if (!done && !sawFinal && !candidates.some((event) => options.isFinal(event.value))) {
     throw new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
   }
 }
