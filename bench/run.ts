@@ -64,8 +64,14 @@ interface CaseSpec {
   readonly rate?: FixedRate;
 }
 
-/** The fixed-rate cases take turns in slices of about this many seconds. */
+/**
+ * Cases that are compared take turns in slices of about this many seconds: the fixed-rate ones,
+ * and the throughput ones of one mode (direct, bare hop, Stellwerk). The hosts this runs on have
+ * slow and fast phases lasting seconds (other tenants, CPU steal); measured one after the other,
+ * a phase could fall on one target alone and move the ratio by more than any change in the code.
+ */
 const FIXED_RATE_SLICE_S = 1;
+const THROUGHPUT_SLICE_S = 2;
 
 /** One case's load, process, machine and load-generator numbers, over one or more slices. */
 class CaseMeasurement {
@@ -139,26 +145,18 @@ function reportProgress(result: CaseResult, label: string): void {
   process.stderr.write(`  ${label.padEnd(40)} ${requests_per_s.toFixed(0).padStart(7)} req/s  p50 ${latency_ms.p50.toFixed(3)} ms  p99 ${latency_ms.p99.toFixed(3)} ms\n`);
 }
 
-/** A throughput case: warm up, then measure in one go. */
-async function runThroughputCase(spec: CaseSpec, settings: Settings, children: ChildProcesses): Promise<CaseResult> {
-  const measurement = new CaseMeasurement(spec, settings, children);
-  await measurement.warmUp();
-  children.assertAlive();
-  await measurement.measure(settings.duration_s);
-  children.assertAlive();
-  const result = measurement.result();
-  reportProgress(result, measurement.label);
-  return result;
-}
-
 /**
- * The fixed-rate cases, measured in turns (direct, bare hop, Stellwerk, then again starting one
- * further on, …) so that a noisy moment on the machine hits all targets alike, not one of them.
+ * Cases measured in turns (direct, bare hop, Stellwerk, then again starting one further on, …)
+ * so that a noisy moment on the machine hits all targets alike, not one of them. Each is warmed
+ * up first; every case gets `settings.duration_s` in all.
  */
-async function runFixedRateCases(specs: readonly CaseSpec[], settings: Settings, children: ChildProcesses): Promise<CaseResult[]> {
+async function runInTurns(specs: readonly CaseSpec[], settings: Settings, children: ChildProcesses, sliceS: number): Promise<CaseResult[]> {
   const measurements = specs.map((spec) => new CaseMeasurement(spec, settings, children));
-  for (const measurement of measurements) await measurement.warmUp();
-  const rounds = Math.max(1, Math.round(settings.duration_s / FIXED_RATE_SLICE_S));
+  for (const measurement of measurements) {
+    await measurement.warmUp();
+    children.assertAlive();
+  }
+  const rounds = Math.max(1, Math.round(settings.duration_s / sliceS));
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < measurements.length; i++) {
       await measurements[(i + round) % measurements.length]!.measure(settings.duration_s / rounds);
@@ -199,9 +197,12 @@ async function main(children: ChildProcesses): Promise<number> {
     const selected = settings.only === null ? specs : specs.filter((spec) => spec.kind === settings.only);
     const perCase = settings.warmup_s + settings.duration_s;
     process.stderr.write(`Running ${selected.length} cases of ${perCase} s each (about ${Math.ceil((selected.length * perCase) / 60)} min)\n`);
-    for (const spec of selected.filter((spec) => spec.kind === 'throughput')) cases.push(await runThroughputCase(spec, settings, children));
+    for (const mode of MODES) {
+      const throughput = selected.filter((spec) => spec.kind === 'throughput' && spec.mode === mode);
+      if (throughput.length > 0) cases.push(...(await runInTurns(throughput, settings, children, THROUGHPUT_SLICE_S)));
+    }
     const fixedRate = selected.filter((spec) => spec.kind === 'fixed-rate');
-    if (fixedRate.length > 0) cases.push(...(await runFixedRateCases(fixedRate, settings, children)));
+    if (fixedRate.length > 0) cases.push(...(await runInTurns(fixedRate, settings, children, FIXED_RATE_SLICE_S)));
     addLatencyOverDirect(cases);
     stellwerkInfo = {
       node_args: nodeArgs,
