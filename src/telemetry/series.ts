@@ -75,6 +75,17 @@ abstract class Family<N extends string, S> {
   }
 }
 
+/** A family whose series each hold one number (counters, gauges). */
+abstract class ValueFamily<N extends string, S extends { value: number }> extends Family<N, S> {
+  protected valuesOf(labels: LabelValues<N>, series: S, into: MetricValue[]): void {
+    into.push({ labels: { ...labels }, value: series.value });
+  }
+
+  reset(): void {
+    for (const series of this.eachSeries()) series.value = 0;
+  }
+}
+
 /** A monotonically increasing count. */
 export class CounterSeries {
   value = 0;
@@ -84,19 +95,11 @@ export class CounterSeries {
   }
 }
 
-export class CounterFamily<N extends string> extends Family<N, CounterSeries> {
+export class CounterFamily<N extends string> extends ValueFamily<N, CounterSeries> {
   readonly type = 'counter' as const;
 
   protected create(): CounterSeries {
     return new CounterSeries();
-  }
-
-  protected valuesOf(labels: LabelValues<N>, series: CounterSeries, into: MetricValue[]): void {
-    into.push({ labels: { ...labels }, value: series.value });
-  }
-
-  reset(): void {
-    for (const series of this.eachSeries()) series.value = 0;
   }
 }
 
@@ -113,19 +116,11 @@ export class GaugeSeries {
   }
 }
 
-export class GaugeFamily<N extends string> extends Family<N, GaugeSeries> {
+export class GaugeFamily<N extends string> extends ValueFamily<N, GaugeSeries> {
   readonly type = 'gauge' as const;
 
   protected create(): GaugeSeries {
     return new GaugeSeries();
-  }
-
-  protected valuesOf(labels: LabelValues<N>, series: GaugeSeries, into: MetricValue[]): void {
-    into.push({ labels: { ...labels }, value: series.value });
-  }
-
-  reset(): void {
-    for (const series of this.eachSeries()) series.value = 0;
   }
 }
 
