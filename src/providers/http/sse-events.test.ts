@@ -94,4 +94,9 @@ test('with mayBeFinal, an end without [DONE] is complete only if a picked event 
   assert.equal((await run('data: {"n":1}\n\ndata: {"done":true}\n\ndata: {"n":3}\n\n')).length, 3);
   await assert.rejects(run('data: {"n":1}\n\ndata: {"done":false}\n\n'), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
   await assert.rejects(run('data: {"n":1}\n\ndata: {"n":2}\n\n'), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
+  // Many picked events: looked at in batches as they come, with the same outcome.
+  const many = (final: number) => Array.from({ length: 40 }, (_, i) => `data: {"done":${i === final}}\n\n`).join('');
+  assert.equal((await run(many(3))).length, 40);
+  assert.equal((await run(many(39))).length, 40);
+  await assert.rejects(run(many(-1)), (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error');
 });

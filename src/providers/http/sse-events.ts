@@ -65,9 +65,14 @@ export async function* sseJsonEvents<T>(
         first = false;
         if (options.mayBeFinal === undefined) {
           if (!sawFinal && options.isFinal(parsed.value)) sawFinal = true;
-        } else if (options.mayBeFinal(raw)) {
-          // Looked at only if the stream ends without [DONE] (rarely): usually never parsed.
+        } else if (!sawFinal && options.mayBeFinal(raw)) {
+          // Looked at only if the stream ends without [DONE] (rarely): usually never parsed. An
+          // upstream that marks many events so is looked at as it goes, to hold few.
           candidates.push(parsed);
+          if (candidates.length >= MAX_CANDIDATES) {
+            sawFinal = candidates.some((event) => options.isFinal(event.value));
+            candidates.length = 0;
+          }
         }
         yield parsed;
       }
@@ -82,6 +87,8 @@ export async function* sseJsonEvents<T>(
     throw new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
   }
 }
+
+const MAX_CANDIDATES = 16;
 
 /** One event: its raw text, and its JSON parsed on first use. */
 class SseEvent<T> implements StreamEvent<T> {
