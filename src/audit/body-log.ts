@@ -114,11 +114,12 @@ export class BodyLog {
 
   constructor(
     private readonly db: Kysely<StoreSchema>,
-    hooks: { onError?: (error: unknown) => void; onDrop?: (count: number) => void } = {},
+    hooks: { onError?: (error: unknown) => void; onDrop?: (count: number) => void; flushIntervalMs?: number } = {},
   ) {
     this.queue = new BatchQueue<PendingBody>({
       write: (items) => this.write(items),
       batchSize: 100,
+      flushIntervalMs: hooks.flushIntervalMs,
       onDrop: hooks.onDrop,
       onError: (error) => hooks.onError?.(error),
     });

@@ -34,6 +34,14 @@ const DIRECTORY_RELOAD_MS = 30_000;
  * (SQLite or Postgres), the in-memory key directory, the limit backend (memory or Redis), the
  * change notifier and the batch writer. Process-wide: it outlives config reloads.
  */
+/**
+ * How long a request's row (and its body, under log_bodies) waits before it is written. Small
+ * batches often rather than big ones seldom: a batch costs the request path its hand-over (a
+ * structured clone of the rows) and takes a core for its insert while it runs, so one second's
+ * rows at once showed in the latency tail.
+ */
+const REQUEST_LOG_FLUSH_MS = 100;
+
 export class Governance {
   private readonly timers: NodeJS.Timeout[] = [];
   private retention: RetentionHandle | null = null;
@@ -75,17 +83,18 @@ export class Governance {
       store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:' ? new SqliteWorkerSink(store.location, { audit: auditOptions }) : null;
     const sink = sqliteSink ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
     const writer = new RequestWriter(sink, {
-      // Small batches often rather than big ones seldom: a batch costs the request path its hand-over
-      // (a structured clone of the rows) and takes a core for its insert while it runs, so one
-      // second's rows at once showed in the latency tail; rows still wait at most 100 ms.
-      flushIntervalMs: 100,
+      flushIntervalMs: REQUEST_LOG_FLUSH_MS,
       batchSize: 256,
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
     const onAuditError = (error: unknown, what: string) => logger.warn({ reason: (error as Error).message }, what);
     const audit = auditStore === null ? null : new AuditLog(auditStore, config.audit, { onError: onAuditError, flushRequests: (timeoutMs) => writer.flush(timeoutMs) });
-    const bodies = new BodyLog(store.db, { onError: (error) => onAuditError(error, 'request body log write failed; retrying') });
+    const bodies = new BodyLog(store.db, {
+      onError: (error) => onAuditError(error, 'request body log write failed; retrying'),
+      // A request's body is readable about when its row is listed.
+      flushIntervalMs: REQUEST_LOG_FLUSH_MS,
+    });
     const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms, audit);
     const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink, audit, bodies);
     notifier.subscribe((event: ChangeEvent) => {

@@ -194,8 +194,12 @@ async function flow(): Promise<void> {
     await page.getByRole('heading', { level: 1, name: 'Request' }).waitFor();
     await page.getByRole('heading', { level: 2, name: 'Attempts' }).waitFor();
     await page.getByRole('row', { name: /emu-eu.*200/ }).waitFor();
-    await page.getByRole('button', { name: 'Show body' }).click();
-    await page.locator('pre.body').filter({ hasText: 'Quarterly numbers, please.' }).waitFor();
+    // The body has its own write batch, which may land a moment after the row the list showed.
+    const body = page.locator('pre.body').filter({ hasText: 'Quarterly numbers, please.' });
+    await until('the logged body', async () => {
+      await Promise.all([page.waitForResponse((r) => r.url().endsWith('/body')), page.getByRole('button', { name: 'Show body' }).click()]);
+      return (await body.count()) > 0;
+    });
     await shot('request-detail');
 
     // Its spend shows on the Overview.
