@@ -2,7 +2,8 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuditEntriesTable, AuditCheckpointsTable, SqlDialectName, StoreSchema } from '../store/schema.js';
 import { insertRequestRows } from '../store/sql-store.js';
 import type { GovernanceStore, RequestRow } from '../store/types.js';
-import { EMPTY_HEAD, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type ChainHead } from './chain.js';
+import { EMPTY_HEAD, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type AuditEntryRow, type ChainHead } from './chain.js';
+import { unnestInsert, type PostgresType } from '../store/unnest-insert.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditKind } from './types.js';
 
 export type { AppendOptions, ChainHead } from './chain.js';
@@ -25,6 +26,20 @@ export interface AuditQuery {
 }
 
 type Db = Kysely<StoreSchema> | Transaction<StoreSchema>;
+
+/** The audit_entries columns as Postgres types them, for the one-statement batch insert. */
+const ENTRY_COLUMN_TYPES: Record<keyof AuditEntryRow, PostgresType> = {
+  seq: 'bigint',
+  id: 'text',
+  ts: 'bigint',
+  kind: 'text',
+  actor: 'text',
+  team_id: 'text',
+  subject: 'text',
+  data: 'text',
+  prev_hash: 'text',
+  hash: 'text',
+};
 
 /**
  * The audit log in the governance store. Appends are serialised across every process that
@@ -72,8 +87,11 @@ export class AuditStore {
     const fresh = freshEvents(events, (id) => known.has(id));
     if (fresh.length === 0) return [];
     const plan = planAppend(await this.headOf(db), fresh, await this.lastCheckpointOf(db), options);
-    for (let start = 0; start < plan.entries.length; start += INSERT_CHUNK) {
-      await db.insertInto('audit_entries').values(plan.rows.slice(start, start + INSERT_CHUNK)).execute();
+    if (this.dialect === 'postgres') await unnestInsert(db, 'audit_entries', ENTRY_COLUMN_TYPES, plan.rows, null);
+    else {
+      for (let start = 0; start < plan.entries.length; start += INSERT_CHUNK) {
+        await db.insertInto('audit_entries').values(plan.rows.slice(start, start + INSERT_CHUNK)).execute();
+      }
     }
     if (plan.checkpoint !== null) await this.insertCheckpoint(db, plan.checkpoint);
     return plan.entries;

@@ -3,7 +3,8 @@ import type { KeyRecord, TeamRecord } from '../guard/types.js';
 import { StoreConflictError, isUniqueViolation } from './errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, storeMigrationProvider, storeMigrations } from './migrations.js';
 import { keyToRow, requestToRow, rowToKey, rowToRequest, rowToTeam, teamToRow } from './rows.js';
-import type { SqlDialectName, StoreSchema } from './schema.js';
+import type { RequestsTable, SqlDialectName, StoreSchema } from './schema.js';
+import { unnestInsert, type PostgresType } from './unnest-insert.js';
 import { getRequest, searchRequests, type RequestLogPage, type RequestLogQuery } from './request-log.js';
 import type { GovernanceStore, RequestRow, UsageGroup, UsageQuery, UsageRow } from './types.js';
 
@@ -36,6 +37,7 @@ export interface SqlStoreInfo {
  */
 export async function insertRequestRows(db: Kysely<StoreSchema> | Transaction<StoreSchema>, rows: readonly RequestRow[], dialect: SqlDialectName): Promise<number> {
   const values = rows.map((row) => requestToRow(row, dialect));
+  if (dialect === 'postgres') return unnestInsert(db, 'requests', REQUEST_COLUMN_TYPES, values, 'id');
   let inserted = 0;
   for (let start = 0; start < values.length; start += INSERT_CHUNK) {
     const result = await db
@@ -47,6 +49,31 @@ export async function insertRequestRows(db: Kysely<StoreSchema> | Transaction<St
   }
   return inserted;
 }
+
+/** The requests table's columns as Postgres types them, for the one-statement batch insert. */
+const REQUEST_COLUMN_TYPES: Record<keyof RequestsTable, PostgresType> = {
+  id: 'text',
+  ts: 'bigint',
+  key_id: 'text',
+  team_id: 'text',
+  alias: 'text',
+  deployment: 'text',
+  endpoint: 'text',
+  status: 'integer',
+  stream: 'boolean',
+  prompt_tokens: 'integer',
+  completion_tokens: 'integer',
+  cost_nanos: 'bigint',
+  latency_ms: 'integer',
+  ttft_ms: 'integer',
+  error_code: 'text',
+  energy_wh: 'double precision',
+  co2e_ug: 'bigint',
+  usage_estimated: 'boolean',
+  region: 'text',
+  pii_types: 'jsonb',
+  attempts: 'jsonb',
+};
 
 /** Whole epoch milliseconds: a fractional bound would be rejected by Postgres's bigint. */
 function bound(ms: number): number {

@@ -216,10 +216,22 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
         request('r-rt-1', { ts: T0 - 10 * DAY, stream: true, ttft_ms: 42, error_code: null, cost_nanos: 4_000_000_000_123, region: 'eu-west', pii_types: { email: 2, iban: 1 } }),
         request('r-rt-2', { ts: T0 - 10 * DAY + 1, key_id: null, team_id: null, alias: null, deployment: null, status: 502, error_code: 'upstream_error' }),
         request('r-rt-3', { ts: T0 - 10 * DAY + 2, latency_ms: 12.7, ttft_ms: 3.2, alias: 'evil\u0000alias' }),
+        // Quotes, backslashes, braces, commas and non-ASCII in text and JSON columns.
+        request('r-rt-4', {
+          ts: T0 - 10 * DAY + 3,
+          deployment: 'dep "x", {y}\\z',
+          region: 'zürich \u{1F682}',
+          error_code: 'NULL',
+          energy_wh: 0.000123,
+          usage_estimated: true,
+          pii_types: { 'e"mail': 1, 'back\\slash': 2 },
+          attempts: [{ deployment: 'a"b\\c', status: null, error_code: 'upstream_timeout', latency_ms: 7 }],
+        }),
       ];
-      assert.equal(await store.insertRequestsCounted(rows), 3);
-      const read = await store.listRequests({ from: T0 - 10 * DAY, to: T0 - 10 * DAY + 3 });
+      assert.equal(await store.insertRequestsCounted(rows), 4);
+      const read = await store.listRequests({ from: T0 - 10 * DAY, to: T0 - 10 * DAY + 4 });
       assert.deepEqual(read.slice(0, 2), rows.slice(0, 2));
+      assert.deepEqual(read[3], rows[3]);
       assert.equal(typeof read[0]!.ts, 'number');
       assert.equal(read[0]!.stream, true);
       assert.equal(read[1]!.stream, false);
