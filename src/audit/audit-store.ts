@@ -60,7 +60,8 @@ export class AuditStore {
    */
   async append(events: readonly AuditEvent[], options: AppendOptions): Promise<AuditEntry[]> {
     if (events.length === 0) return [];
-    return this.exclusive((db) => this.appendWithin(db, events, options));
+    const { rows, fresh } = await this.exclusive((db) => this.appendWithin(db, events, options));
+    return rows.map((row, index) => ({ ...fresh[index]!, seq: row.seq, prev_hash: row.prev_hash, hash: row.hash }));
   }
 
   /**
@@ -82,19 +83,19 @@ export class AuditStore {
   }
 
   /** The append itself; `db` holds the append lock (see exclusive), so the head read here is final. */
-  private async appendWithin(db: Db, events: readonly AuditEvent[], options: AppendOptions): Promise<AuditEntry[]> {
+  private async appendWithin(db: Db, events: readonly AuditEvent[], options: AppendOptions): Promise<{ rows: AuditEntryRow[]; fresh: AuditEvent[] }> {
     const known = await this.knownIds(db, events);
     const fresh = freshEvents(events, (id) => known.has(id));
-    if (fresh.length === 0) return [];
+    if (fresh.length === 0) return { rows: [], fresh };
     const plan = planAppend(await this.headOf(db), fresh, await this.lastCheckpointOf(db), options);
     if (this.dialect === 'postgres') await unnestInsert(db, 'audit_entries', ENTRY_COLUMN_TYPES, plan.rows, null);
     else {
-      for (let start = 0; start < plan.entries.length; start += INSERT_CHUNK) {
+      for (let start = 0; start < plan.rows.length; start += INSERT_CHUNK) {
         await db.insertInto('audit_entries').values(plan.rows.slice(start, start + INSERT_CHUNK)).execute();
       }
     }
     if (plan.checkpoint !== null) await this.insertCheckpoint(db, plan.checkpoint);
-    return plan.entries;
+    return { rows: plan.rows, fresh };
   }
 
   /** Marks the head with a checkpoint unless the last one marks it already; the checkpoint, or null. */

@@ -46,8 +46,7 @@ export interface AuditEntryRow {
 
 /** What one append writes, read from the head and the last checkpoint inside its write transaction. */
 export interface AppendPlan {
-  readonly entries: AuditEntry[];
-  /** The same entries as the table holds them, in order. */
+  /** The new entries as the table holds them, in the order of `fresh`. */
   readonly rows: AuditEntryRow[];
   /** A checkpoint of the new head when one is due; null otherwise. */
   readonly checkpoint: AuditCheckpoint | null;
@@ -78,7 +77,6 @@ export function planAppend(
   options: AppendOptions,
   now: number = Date.now(),
 ): AppendPlan {
-  const entries: AuditEntry[] = [];
   const rows: AuditEntryRow[] = [];
   let seq = head.seq;
   let hash = head.hash;
@@ -89,11 +87,10 @@ export function planAppend(
     seq += 1;
     hash = sha256Hex(preimageWithData(event, seq, prevHash, data));
     rows.push({ seq, id: event.id, ts: event.ts, kind: event.kind, actor: event.actor, team_id: event.team_id, subject: event.subject, data, prev_hash: prevHash, hash });
-    entries.push({ seq, id: event.id, ts: event.ts, kind: event.kind, actor: event.actor, team_id: event.team_id, subject: event.subject, data: event.data, prev_hash: prevHash, hash });
   }
   const newHead = { seq, hash };
-  const checkpoint = entries.length > 0 && checkpointDue(newHead, lastCheckpoint, options, now) ? newCheckpoint(newHead, options.secret, now) : null;
-  return { entries, rows, checkpoint };
+  const checkpoint = rows.length > 0 && checkpointDue(newHead, lastCheckpoint, options, now) ? newCheckpoint(newHead, options.secret, now) : null;
+  return { rows, checkpoint };
 }
 
 /** Due when `checkpointEvery` entries came since the last one, or it is older than the interval. */

@@ -87,7 +87,7 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   const plan = planAppend(chain.head.get() ?? EMPTY_HEAD, fresh, chain.lastCheckpoint.get() ?? null, audit);
   for (const row of plan.rows) chain.insertEntry.run(row);
   if (plan.checkpoint !== null) chain.insertCheckpoint.run(plan.checkpoint);
-  return { inserted, appended: plan.entries.length };
+  return { inserted, appended: plan.rows.length };
 });
 
 parentPort!.on('message', (batch: Batch | 'close') => {
