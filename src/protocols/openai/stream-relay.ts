@@ -16,6 +16,33 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
+type OpenAiChunk = { usage?: unknown; choices?: unknown[]; stellwerk?: unknown };
+
+/**
+ * A parsed chunk's text for the client (`raw` when it can go as it came), or null when it is
+ * not for the client: notes its usage or its text, hides usage from a client that did not ask
+ * for it, and adds the request's figures to the usage chunk of one that did.
+ */
+function chunkText(ctx: RequestContext, chunk: OpenAiChunk, raw: string | null): string | null {
+  const usage = chunk.usage === undefined ? null : usageOf(chunk);
+  if (usage === null) observeStreamChunk(ctx, chunk);
+  else ctx.usage = usage;
+  if (chunk.usage === undefined) return raw ?? JSON.stringify(chunk);
+  if (!ctx.clientWantsUsage) {
+    if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return null;
+    delete chunk.usage;
+    return JSON.stringify(chunk);
+  }
+  if (usage !== null) {
+    const figures = settleAccounting(ctx);
+    if (figures !== null && figures.known) {
+      chunk.stellwerk = usageExtension(figures);
+      return JSON.stringify(chunk);
+    }
+  }
+  return raw ?? JSON.stringify(chunk);
+}
+
 /**
  * Sends a started upstream stream to the client as OpenAI server-sent events (those of one
  * upstream read in one socket write), waiting for the socket to drain before pulling more
@@ -31,34 +58,15 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
   res.writeHead(200, SSE_HEADERS);
   try {
     for await (const event of events) {
-      let text = event.raw;
+      const raw = event.raw;
       // An ordinary chunk (no usage to take out or add to) goes on as the upstream wrote it,
       // unparsed; the stream tally looks at it only if no usage ever arrives.
-      if (text !== null && !USAGE_OBJECT.test(text) && (ctx.clientWantsUsage || !text.includes('"usage"'))) {
-        observeStreamEvent(ctx, event);
-        if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
-        if (!writeBatched(res, `data: ${text}\n\n`)) await drained(ctx);
-        continue;
-      }
-      const chunk = event.value as { usage?: unknown; choices?: unknown[]; stellwerk?: unknown };
-      const usage = chunk.usage === undefined ? null : usageOf(chunk);
-      if (usage === null) observeStreamChunk(ctx, chunk);
-      else ctx.usage = usage;
-      if (chunk.usage !== undefined) {
-        if (!ctx.clientWantsUsage) {
-          if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) continue;
-          delete chunk.usage;
-          text = null;
-        } else if (usage !== null) {
-          const figures = settleAccounting(ctx);
-          if (figures !== null && figures.known) {
-            chunk.stellwerk = usageExtension(figures);
-            text = null;
-          }
-        }
-      }
+      const ordinary = raw !== null && !USAGE_OBJECT.test(raw) && (ctx.clientWantsUsage || !raw.includes('"usage"'));
+      if (ordinary) observeStreamEvent(ctx, event);
+      const text = ordinary ? raw : chunkText(ctx, event.value as OpenAiChunk, raw);
+      if (text === null) continue;
       if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
-      if (!writeBatched(res, `data: ${text ?? JSON.stringify(chunk)}\n\n`)) await drained(ctx);
+      if (!writeBatched(res, `data: ${text}\n\n`)) await drained(ctx);
     }
     if (ctx.usage === null) {
       await completeUsage(ctx);
