@@ -1,4 +1,6 @@
-import type { InfoLines, Logger } from '../telemetry/logger.js';
+import { pino } from 'pino';
+import type { FieldLines } from '../telemetry/logger.js';
+import type { GatewayError } from '../core/errors.js';
 import type { Usage } from '../core/types.js';
 import { jsonString } from '../core/json-string.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
@@ -9,7 +11,7 @@ import { settleAccounting } from '../accounting/request.js';
  * The end of every request: metrics and one log line (id, alias, deployment, status, latency,
  * tokens). No prompt, no completion, no key is ever part of it. Runs after the answer is sent.
  */
-export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, logger: Logger, lines: InfoLines): void {
+export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, lines: FieldLines): void {
   const durationMs = ctx.elapsedMs();
   if (ctx.status === 0) ctx.status = ctx.error?.code === 'client_closed_request' ? 499 : ctx.res.statusCode;
   const alias = ctx.alias?.name ?? '';
@@ -40,37 +42,16 @@ export function accountRequest(ctx: RequestContext, metrics: GatewayMetrics, log
     if (figures.energyWh !== null) accounting.energy.inc(figures.energyWh);
     if (figures.co2eG !== null) accounting.co2e.inc(figures.co2eG);
   }
-  if (error === null) {
-    if (lines.enabled) lines.write(requestFields(ctx, alias, deployment, durationMs, usage, pii), REQUEST_MSG);
-    return;
-  }
-  logger[error.level](
-    {
-      request_id: ctx.id,
-      endpoint: ctx.endpoint,
-      alias: alias || undefined,
-      deployment: deployment || undefined,
-      fallback: ctx.fallback?.name,
-      attempts: ctx.attempts > 1 ? ctx.attemptLog : undefined,
-      status,
-      stream: ctx.stream,
-      latency_ms: Math.round(durationMs * 100) / 100,
-      ttft_ms: ctx.ttftMs === null ? undefined : Math.round(ctx.ttftMs * 100) / 100,
-      prompt_tokens: usage?.prompt_tokens,
-      completion_tokens: usage?.completion_tokens,
-      pii: pii === null || Object.keys(pii.counts).length === 0 ? undefined : pii.counts,
-      pii_mode: pii?.mode,
-      error_code: error.code,
-      error_message: error.code === 'internal_error' ? undefined : error.message,
-      err: error.code === 'internal_error' ? error.cause : undefined,
-    },
-    'request',
-  );
+  const level = error === null ? 'info' : error.level;
+  if (!lines.enabled(level)) return;
+  let fields = requestFields(ctx, alias, deployment, durationMs, usage, pii);
+  if (error !== null) fields += errorFields(error);
+  lines.write(level, fields, REQUEST_MSG);
 }
 
 const REQUEST_MSG = jsonString('request');
 
-/** The fields of an answered request's line, in the order and form of the error line above. */
+/** The fields of a request's line, as pino would write them (undefined ones left out). */
 function requestFields(ctx: RequestContext, alias: string, deployment: string, durationMs: number, usage: Usage | null, pii: RequestContext['pii']): string {
   let fields = ',"request_id":' + jsonString(ctx.id) + ',"endpoint":' + jsonString(ctx.endpoint);
   if (alias !== '') fields += ',"alias":' + jsonString(alias);
@@ -86,6 +67,23 @@ function requestFields(ctx: RequestContext, alias: string, deployment: string, d
     fields += ',"pii_mode":' + jsonString(pii.mode);
   }
   return fields;
+}
+
+/** What went wrong: the code, and the message, or for an internal error its cause as pino's err serializer gives it. */
+function errorFields(error: GatewayError): string {
+  let fields = ',"error_code":' + jsonString(error.code);
+  if (error.code !== 'internal_error') return fields + ',"error_message":' + jsonString(error.message);
+  if (error.cause !== undefined) fields += ',"err":' + jsonValue(pino.stdSerializers.err(error.cause as Error));
+  return fields;
+}
+
+/** JSON of a thrown value's serialised form; one that cannot be (cycles, bigints) as its string. */
+function jsonValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return jsonString(String(value));
+  }
 }
 
 /** As pino writes a number: non-finite ones as null. */

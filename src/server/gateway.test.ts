@@ -138,6 +138,19 @@ test('each request writes one log line with its facts and without its content', 
   assert.ok(!JSON.stringify(running.logs).includes('very private words'));
 });
 
+test("a refused request's log line names the error's code and message", async () => {
+  const response = await post('/v1/chat/completions', { ...hi, model: 'no-such-model' }, { 'x-request-id': 'log-line-2' });
+  assert.equal(response.status, 404);
+  await response.text();
+  const line = running.logs.find((entry) => entry.request_id === 'log-line-2');
+  assert.ok(line);
+  assert.equal(line.status, 404);
+  assert.equal(line.msg, 'request');
+  assert.equal(line.error_code, 'model_not_found');
+  assert.match(String(line.error_message), /no-such-model/);
+  assert.equal(line.alias, undefined);
+});
+
 test('/healthz and /readyz answer', async () => {
   assert.deepEqual(await (await fetch(`${running.url}/healthz`)).json(), { status: 'ok' });
   assert.deepEqual(await (await fetch(`${running.url}/readyz`)).json(), { status: 'ok' });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { GatewayError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { openAiErrorBody } from '../protocols/openai/errors.js';
-import { createLogger, InfoLines, type Logger } from '../telemetry/logger.js';
+import { createLogger, FieldLines, type Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { openTracing, type Tracing } from '../telemetry/tracing.js';
 import { accountRequest } from './account.js';
@@ -30,7 +30,7 @@ export interface GatewayOptions {
 export class Gateway {
   readonly metrics = new GatewayMetrics();
   readonly logger: Logger;
-  private readonly infoLines: InfoLines;
+  private readonly lines: FieldLines;
   private current: Runtime;
   /** What the router learned of each deployment; survives reloads. */
   private readonly states = new DeploymentStates();
@@ -52,13 +52,13 @@ export class Gateway {
 
   constructor(config: Config, options: GatewayOptions = {}) {
     this.logger = options.logger ?? createLogger(config.logging.level);
-    this.infoLines = new InfoLines(this.logger);
+    this.lines = new FieldLines(this.logger);
     this.current = this.buildRuntime(config);
     this.metrics.deploymentsSource = () => this.deploymentViews();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000 }, this.onRequest);
     this.finish = (ctx) => {
       try {
-        accountRequest(ctx, this.metrics, this.logger, this.infoLines);
+        accountRequest(ctx, this.metrics, this.lines);
         ctx.trace?.end(ctx);
         ctx.runtime.governance?.record(ctx);
       } finally {

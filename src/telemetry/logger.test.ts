@@ -33,9 +33,9 @@ test('logger: a lone line on a quiet process is written without waiting for more
   }
 });
 
-test('InfoLines writes the line pino would write for the same fields', async () => {
+test('FieldLines writes the line pino would write for the same fields, at any level', async () => {
   const { Writable } = await import('node:stream');
-  const { createLogger, InfoLines } = await import('./logger.js');
+  const { createLogger, FieldLines } = await import('./logger.js');
   const written: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -44,23 +44,28 @@ test('InfoLines writes the line pino would write for the same fields', async () 
     },
   });
   const logger = createLogger('info', sink);
+  const lines = new FieldLines(logger);
   const fields = { request_id: 'r-"1"', endpoint: 'chat', alias: 'demo', status: 200, stream: false, latency_ms: 1.25, pii: { email: 2 }, pii_mode: 'redact' };
+  const text = ',"request_id":"r-\\"1\\"","endpoint":"chat","alias":"demo","status":200,"stream":false,"latency_ms":1.25,"pii":{"email":2},"pii_mode":"redact"';
   logger.info(fields, 'request');
-  new InfoLines(logger).write(
-    ',"request_id":"r-\\"1\\"","endpoint":"chat","alias":"demo","status":200,"stream":false,"latency_ms":1.25,"pii":{"email":2},"pii_mode":"redact"',
-    '"request"',
-  );
+  lines.write('info', text, '"request"');
+  logger.warn({ ...fields, error_code: 'upstream_error' }, 'request');
+  lines.write('warn', text + ',"error_code":"upstream_error"', '"request"');
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(written.length, 2);
-  const [viaPino, direct] = written.map((line) => {
+  assert.equal(written.length, 4);
+  const parsed = written.map((line) => {
     assert.ok(line.endsWith('\n'));
     const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
     assert.match(String(time), /^\d{4}-\d\d-\d\dT/);
     return rest;
   });
-  assert.deepEqual(direct, viaPino);
-  assert.deepEqual(Object.keys(direct!), Object.keys(viaPino!), 'same order of keys');
+  for (const [viaPino, direct] of [parsed.slice(0, 2), parsed.slice(2, 4)]) {
+    assert.deepEqual(direct, viaPino);
+    assert.deepEqual(Object.keys(direct!), Object.keys(viaPino!), 'same order of keys');
+  }
+  assert.equal(parsed[2]!.level, 40);
 
-  const quiet = createLogger('warn', sink);
-  assert.equal(new InfoLines(quiet).enabled, false);
+  const quiet = new FieldLines(createLogger('warn', sink));
+  assert.equal(quiet.enabled('info'), false);
+  assert.equal(quiet.enabled('error'), true);
 });

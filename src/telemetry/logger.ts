@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type Level, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -104,30 +104,30 @@ class LineBatcher {
 }
 
 /**
- * Writes info lines whose fields are already JSON text, straight to the logger's destination, in
- * the shape pino writes (`{"level":30,"time":…` + the logger's bindings + the fields +
- * `"msg":…}`). For the one line every answered request writes: pino serialises a field object
- * key by key through generic code, which was a few microseconds of each request; the caller
- * here appends its known fields to a string. Lines that carry an error go through pino.
+ * Writes lines whose fields are already JSON text, straight to the logger's destination, in the
+ * shape pino writes (`{"level":30,"time":…` + the logger's bindings + the fields + `"msg":…}`).
+ * For the one line every request writes: pino serialises a field object key by key through
+ * generic code, which was a few microseconds of each request; the caller here appends its known
+ * fields to a string.
  */
-export class InfoLines {
+export class FieldLines {
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
     this.#logger = logger;
   }
 
-  get enabled(): boolean {
-    return this.#logger.isLevelEnabled('info');
+  enabled(level: Level): boolean {
+    return this.#logger.isLevelEnabled(level);
   }
 
   /** `fields`: `,"name":value` pairs, each value valid JSON; `msg` a JSON string literal. */
-  write(fields: string, msg: string): void {
+  write(level: Level, fields: string, msg: string): void {
     const logger = this.#logger as unknown as Record<symbol, unknown>;
     const { lsCacheSym, timeSym, chindingsSym, streamSym, endSym } = pino.symbols;
-    const level = (logger[lsCacheSym] as Record<number, string>)[30]!;
+    const prefix = (logger[lsCacheSym] as Record<number, string>)[this.#logger.levels.values[level]!]!;
     const time = (logger[timeSym] as () => string)();
-    const line = level + time + (logger[chindingsSym] as string) + fields + ',"msg":' + msg + (logger[endSym] as string);
+    const line = prefix + time + (logger[chindingsSym] as string) + fields + ',"msg":' + msg + (logger[endSym] as string);
     (logger[streamSym] as { write(line: string): void }).write(line);
   }
 }
