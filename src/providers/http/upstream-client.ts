@@ -6,6 +6,10 @@ import type { UpstreamCall } from '../types.js';
 import { upstreamStatusError } from './upstream-errors.js';
 import { mapTransportError } from './transport-errors.js';
 import { abortReason, asAbortSignal } from './abort.js';
+import { fetchWhole, type WholeAnswer } from './whole-answer.js';
+
+/** How much of an error answer's body is read for its message. */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 export interface UpstreamClientOptions {
   readonly baseUrl: string;
@@ -76,16 +80,18 @@ export class UpstreamClient {
    * step, the way every non-streamed model call goes (one promise chain fewer per request).
    */
   async requestJson<T>(request: UpstreamRequest, call: UpstreamCall): Promise<{ value: T; raw: string }> {
-    let response: Dispatcher.ResponseData;
-    let raw: string;
+    let answer: WholeAnswer;
     try {
-      response = await this.dispatch(request, call);
-      if (response.statusCode < 200 || response.statusCode >= 300) throw await this.statusFailure(response, call);
-      raw = await response.body.text();
+      answer = await fetchWhole(this.pool, this.dispatchOptions(request), call.signal, ERROR_BODY_LIMIT);
     } catch (error) {
       throw this.failure(error, call);
     }
-    return parseJsonAnswer<T>(raw);
+    if (answer.status < 200 || answer.status >= 300) throw this.statusError(answer.status, answer.headers, answer.text, this.secrets);
+    return parseJsonAnswer<T>(answer.text);
+  }
+
+  private dispatchOptions(request: UpstreamRequest): Dispatcher.DispatchOptions {
+    return { method: request.method, path: this.basePath + request.path, headers: request.headers, body: request.body };
   }
 
   private dispatch(request: UpstreamRequest, call: UpstreamCall): Promise<Dispatcher.ResponseData> {
@@ -102,7 +108,7 @@ export class UpstreamClient {
   private async statusFailure(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<GatewayError> {
     let text = '';
     try {
-      text = await readLimited(response.body, 64 * 1024);
+      text = await readLimited(response.body, ERROR_BODY_LIMIT);
     } catch (error) {
       return this.failure(error, call);
     }

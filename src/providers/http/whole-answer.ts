@@ -1,0 +1,114 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { AbortLike } from './abort.js';
+
+/** An upstream's whole answer: its status, its headers and its body as text. */
+export interface WholeAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/**
+ * Sends one request over `dispatcher` and reads the whole answer into memory: a non-streamed
+ * model call's answer, or an error status's body (cut at `errorBodyLimit` bytes).
+ *
+ * A handler of undici's own dispatch API rather than `request()`: `request()` makes, per call,
+ * an AsyncResource, a Readable for the body and a callback and promise chain to consume it,
+ * which together cost a gateway's non-streamed call more than anything of its own. Here the
+ * chunks go straight into an array and the promise resolves once, at the end. The call's
+ * signal aborts the request (undici then closes the connection if it was in use).
+ */
+export function fetchWhole(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortLike,
+  errorBodyLimit: number,
+): Promise<WholeAnswer> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    dispatcher.dispatch(options, new WholeAnswerHandler(signal, errorBodyLimit, resolve, reject));
+  });
+}
+
+class WholeAnswerHandler implements Dispatcher.DispatchHandler {
+  private abortRequest: ((reason?: Error) => void) | null = null;
+  private status = 0;
+  private rawHeaders: Buffer[] | null = null;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private limit = Number.POSITIVE_INFINITY;
+  private settled = false;
+  private readonly onAbort = (): void => {
+    const reason = this.signal.reason as Error;
+    if (this.abortRequest !== null) this.abortRequest(reason);
+    else this.fail(reason);
+  };
+
+  constructor(
+    private readonly signal: AbortLike,
+    private readonly errorBodyLimit: number,
+    private readonly resolve: (answer: WholeAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    signal.addEventListener('abort', this.onAbort);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.settled) abort(this.signal.reason as Error);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx: informational, the answer follows
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+    if (statusCode >= 300) this.limit = this.errorBodyLimit;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.size < this.limit) this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    const chunks = this.chunks;
+    let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (body.length > this.limit) body = body.subarray(0, this.limit);
+    const text = body.toString('utf8');
+    this.resolve({ status: this.status, headers: this.status >= 300 ? headerRecord(this.rawHeaders) : NO_HEADERS, text });
+  }
+
+  onError(error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.reject(error);
+  }
+}
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+
+/**
+ * Raw header pairs as Node's IncomingHttpHeaders (names lower-cased, repeated ones joined with
+ * ", "); read only for error answers, whose back-off hints may be passed on.
+ */
+export function headerRecord(raw: readonly Buffer[] | null): IncomingHttpHeaders {
+  const headers: Record<string, string> = {};
+  if (raw === null) return headers;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return headers;
+}
