@@ -18,17 +18,24 @@ export function canonicalJson(value: AuditValue): string {
     return text + ']';
   }
   const record = value as { readonly [name: string]: AuditValue };
-  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 asks.
-  const names = Object.keys(record).sort();
+  const names = Object.keys(record);
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 asks. Objects made in that
+  // order (the writer's request entries) skip the sort.
+  if (!inOrder(names)) names.sort();
   let text = '{';
   let first = true;
   for (const name of names) {
     const member = record[name];
     if (member === undefined) continue;
-    text += (first ? '' : ',') + JSON.stringify(name) + ':' + canonicalJson(member);
+    text += (first ? '' : ',') + jsonString(name) + ':' + canonicalJson(member);
     first = false;
   }
   return text + '}';
+}
+
+function inOrder(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) return false;
+  return true;
 }
 
 function scalarJson(value: string | number | boolean | null): string {

@@ -115,18 +115,20 @@ export function newCheckpoint(head: ChainHead, secret: string | null, now: numbe
  */
 export function requestEvent(row: RequestRow): AuditEvent {
   const requestId = row.request_id ?? null;
+  // Members in their canonical (sorted) order, so that canonicalJson need not sort them (a
+  // request that failed adds error_code, out of order: its entry is sorted, as any other).
   const data: Record<string, AuditValue> = {
-    request_id: requestId,
-    key_id: row.key_id ?? null,
-    team_id: row.team_id ?? null,
     alias: row.alias ?? null,
-    deployment: row.deployment ?? null,
-    region: row.region ?? null,
-    endpoint: row.endpoint,
-    status: whole(row.status),
-    prompt_tokens: whole(row.prompt_tokens),
     completion_tokens: whole(row.completion_tokens),
+    deployment: row.deployment ?? null,
+    endpoint: row.endpoint,
+    key_id: row.key_id ?? null,
     pii_types: piiCounts(row.pii_types),
+    prompt_tokens: whole(row.prompt_tokens),
+    region: row.region ?? null,
+    request_id: requestId,
+    status: whole(row.status),
+    team_id: row.team_id ?? null,
   };
   if (row.error_code !== null && row.error_code !== undefined) data.error_code = row.error_code;
   return { id: row.id, ts: whole(row.ts), kind: 'request', actor: null, team_id: row.team_id ?? null, subject: requestId, data };

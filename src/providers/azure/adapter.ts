@@ -1,7 +1,6 @@
 import type { ChatChunk, ChatRequest, ChatResponse, CompletionsRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.js';
 import type { Timeouts } from '../../config/deployment-base.js';
 import { UpstreamClient } from '../http/upstream-client.js';
-import { sseJsonEvents } from '../http/sse-events.js';
 import type { CompletionObject, EventStream, Parsed, ProviderAdapter, StreamEvent, UpstreamCall } from '../types.js';
 import type { AzureAuth, AzureOperation, AzureRoute } from './api.js';
 import { azureStatusError } from './errors.js';
@@ -87,15 +86,7 @@ export class AzureAdapter implements ProviderAdapter {
   private async postStream<T>(operation: AzureOperation, body: object, call: UpstreamCall): Promise<EventStream<T>> {
     const headers = await this.headersFor(call);
     headers.accept = 'text/event-stream';
-    const response = await this.client.send(
-      { method: 'POST', path: this.settings.route.path(operation), headers, body: JSON.stringify(body) },
-      call,
-    );
-    return sseJsonEvents<T>(response.body, {
-      failure: (error) => this.client.failure(error, call),
-      isFinal: hasFinishOrUsage,
-      secrets: this.client.secrets,
-    });
+    return this.client.streamEvents<T>({ method: 'POST', path: this.settings.route.path(operation), headers, body: JSON.stringify(body) }, call, { isFinal: hasFinishOrUsage });
   }
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.js';
 import type { UpstreamClient } from '../http/upstream-client.js';
-import { sseJsonEvents } from '../http/sse-events.js';
 import type { EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
 import type { GeminiApi } from './api.js';
 import { fromGenerateContentResponse, toGenerateContentRequest, type AnswerContext } from './chat.js';
@@ -42,12 +41,7 @@ export class GoogleChatAdapter implements ProviderAdapter {
   async chatStream(request: ChatRequest, call: UpstreamCall): Promise<EventStream<ChatChunk>> {
     const body = JSON.stringify(toGenerateContentRequest(request, this.api.model));
     const headers = { ...(await this.api.headers(call)), accept: 'text/event-stream' };
-    const response = await this.client.send({ method: 'POST', path: this.api.streamPath, headers, body }, call);
-    const events = sseJsonEvents<GenerateContentResponse>(response.body, {
-      failure: (error) => this.client.failure(error, call),
-      isFinal: isFinalGeminiEvent,
-      secrets: this.client.secrets,
-    });
+    const events = await this.client.streamEvents<GenerateContentResponse>({ method: 'POST', path: this.api.streamPath, headers, body }, call, { isFinal: isFinalGeminiEvent });
     return geminiChatStream(events, this.answerContext(call));
   }
 

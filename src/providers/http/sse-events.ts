@@ -1,11 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../types.js';
 import { scrub } from './upstream-errors.js';
 
-export interface SseJsonOptions {
-  /** Called for every failure while reading, to turn it into a GatewayError (abort reasons, timeouts). */
-  readonly failure: (error: unknown) => GatewayError;
+/** How a stream's events are told apart (see SseJsonDecoder). */
+export interface SseDecodeOptions {
   /** True when the event means the answer is complete (e.g. a finish_reason), so an end without `[DONE]` is fine. */
   readonly isFinal: (value: unknown) => boolean;
   /**
@@ -17,65 +16,113 @@ export interface SseJsonOptions {
   readonly secrets: readonly string[];
 }
 
+export interface SseJsonOptions extends SseDecodeOptions {
+  /** Called for every failure while reading, to turn it into a GatewayError (abort reasons, timeouts). */
+  readonly failure: (error: unknown) => GatewayError;
+}
+
 /**
- * Reads an upstream `text/event-stream` body as JSON events, one network chunk at a time: nothing
- * is buffered beyond the event being read, and the next chunk is pulled only when the consumer
- * asks for the next event, so a slow client slows the upstream (backpressure).
+ * Decodes an upstream `text/event-stream` body into JSON events, pushed to `emit` as each chunk
+ * of bytes is fed in: nothing is buffered beyond the event being read.
  *
- * `data: [DONE]` ends the stream. An `{"error": …}` event becomes a thrown upstream error. A body
- * that ends before `[DONE]` and before any final event was cut off, and is an error too.
+ * `data: [DONE]` ends the stream (`done`). An `{"error": …}` event, or a first event that is not
+ * JSON (a stream that starts with garbage fails before the answer has begun), stops decoding
+ * with `error` set; the events before it were emitted. A body that ends before `[DONE]` and
+ * before any final event was cut off: `finish` says so.
  *
  * An event's JSON is parsed when its `value` is first read: a relay that passes an ordinary
  * chunk on as its raw text never parses it. Parsed at once, whoever reads them: the first event
- * (so that a stream that starts with garbage fails before the answer has begun) and any event
- * whose text holds an `"error"` member; with `mayBeFinal`, the events it picks are kept and
- * parsed for isFinal only if the stream ends without `[DONE]`. A malformed event in the middle of
- * a stream that nobody reads is passed on as it came.
+ * and any event whose text holds an `"error"` member; with `mayBeFinal`, the events it picks are
+ * kept and parsed for isFinal only if the stream ends without `[DONE]`. A malformed event in the
+ * middle of a stream that nobody reads is passed on as it came.
  */
-export async function* sseJsonEvents<T>(
-  body: AsyncIterable<Buffer | Uint8Array>,
-  options: SseJsonOptions,
-): AsyncGenerator<StreamEvent<T>> {
-  const decoder = new TextDecoder();
-  let pending: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (event) => void pending.push(event) });
-  let done = false;
-  let sawFinal = false;
-  let first = true;
+export class SseJsonDecoder<T> {
+  /** `[DONE]` has come; later bytes are ignored. */
+  done = false;
+  /** Why decoding stopped early: an error event, or a first event that is not JSON. */
+  error: GatewayError | null = null;
+  private readonly text = new TextDecoder();
+  private readonly parser: EventSourceParser;
+  private sawFinal = false;
+  private first = true;
   /** With mayBeFinal: the events that may be final (a few per stream). */
-  const candidates: SseEvent<T>[] = [];
+  private readonly candidates: SseEvent<T>[] = [];
+
+  constructor(
+    private readonly options: SseDecodeOptions,
+    private readonly emit: (event: SseEvent<T>) => void,
+  ) {
+    this.parser = createParser({ onEvent: (message) => this.onMessage(message.data) });
+  }
+
+  /** Whether more bytes would be looked at: false after `[DONE]` or an error. */
+  get open(): boolean {
+    return !this.done && this.error === null;
+  }
+
+  feed(chunk: Uint8Array): void {
+    if (this.open) this.parser.feed(this.text.decode(chunk, { stream: true }));
+  }
+
+  /** At the end of the body: the error of a stream cut off before its end, else null. */
+  finish(): GatewayError | null {
+    if (this.error !== null) return this.error;
+    if (this.done || this.sawFinal || this.candidates.some((event) => this.options.isFinal(event.value))) return null;
+    return new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
+  }
+
+  private onMessage(raw: string): void {
+    if (!this.open) return;
+    if (raw === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    if (raw.length === 0) return;
+    const event = new SseEvent<T>(raw, this.options.secrets);
+    if (this.first || raw.includes('"error"')) {
+      try {
+        void event.value;
+      } catch (error) {
+        this.error = error as GatewayError;
+        return;
+      }
+    }
+    this.first = false;
+    const { isFinal, mayBeFinal } = this.options;
+    if (mayBeFinal === undefined) {
+      if (!this.sawFinal && isFinal(event.value)) this.sawFinal = true;
+    } else if (!this.sawFinal && mayBeFinal(raw)) {
+      // Looked at only if the stream ends without [DONE] (rarely): usually never parsed. An
+      // upstream that marks many events so is looked at as it goes, to hold few.
+      const candidates = this.candidates;
+      candidates.push(event);
+      if (candidates.length >= MAX_CANDIDATES) {
+        this.sawFinal = candidates.some((candidate) => isFinal(candidate.value));
+        candidates.length = 0;
+      }
+    }
+    this.emit(event);
+  }
+}
+
+/**
+ * The events of a body that is read as an async iterable (tests, and bodies not read through
+ * UpstreamClient.streamEvents): SseJsonDecoder over its chunks, each failure through `failure`.
+ * The next chunk is pulled only when the consumer asks for the next event (backpressure).
+ */
+export async function* sseJsonEvents<T>(body: AsyncIterable<Buffer | Uint8Array>, options: SseJsonOptions): AsyncGenerator<StreamEvent<T>> {
+  let pending: SseEvent<T>[] = [];
+  const decoder = new SseJsonDecoder<T>(options, (event) => void pending.push(event));
   try {
     // After `[DONE]` the rest of the body is still read (it is normally empty) so that the
     // connection ends cleanly and stays in the keep-alive pool.
     for await (const chunk of body) {
-      if (done) continue;
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (pending.length === 0) continue;
+      if (!decoder.open) continue;
+      decoder.feed(chunk);
       const events = pending;
       pending = [];
-      for (const event of events) {
-        const raw = event.data;
-        if (raw === '[DONE]') {
-          done = true;
-          break;
-        }
-        if (raw.length === 0) continue;
-        const parsed = new SseEvent<T>(raw, options.secrets);
-        if (first || raw.includes('"error"')) void parsed.value; // throws for an error event or bad JSON
-        first = false;
-        if (options.mayBeFinal === undefined) {
-          if (!sawFinal && options.isFinal(parsed.value)) sawFinal = true;
-        } else if (!sawFinal && options.mayBeFinal(raw)) {
-          // Looked at only if the stream ends without [DONE] (rarely): usually never parsed. An
-          // upstream that marks many events so is looked at as it goes, to hold few.
-          candidates.push(parsed);
-          if (candidates.length >= MAX_CANDIDATES) {
-            sawFinal = candidates.some((event) => options.isFinal(event.value));
-            candidates.length = 0;
-          }
-        }
-        yield parsed;
-      }
+      for (const event of events) yield event;
+      if (decoder.error !== null) throw decoder.error;
     }
   } catch (error) {
     throw options.failure(error);
@@ -83,15 +130,14 @@ export async function* sseJsonEvents<T>(
     // Reached early only when the consumer stopped (client gone) or reading failed.
     destroyBody(body);
   }
-  if (!done && !sawFinal && !candidates.some((event) => options.isFinal(event.value))) {
-    throw new GatewayError('upstream_error', { message: 'The upstream ended its stream before the answer was complete.' });
-  }
+  const cutOff = decoder.finish();
+  if (cutOff !== null) throw cutOff;
 }
 
 const MAX_CANDIDATES = 16;
 
 /** One event: its raw text, and its JSON parsed on first use. */
-class SseEvent<T> implements StreamEvent<T> {
+export class SseEvent<T> implements StreamEvent<T> {
   #value: T | undefined = undefined;
   #parsed = false;
   /** Private: an event object may be logged or serialised; the secrets must never go with it. */

@@ -2,11 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { Timeouts } from '../../config/deployment-base.js';
-import type { UpstreamCall } from '../types.js';
+import type { EventStream, UpstreamCall } from '../types.js';
 import { upstreamStatusError } from './upstream-errors.js';
 import { mapTransportError } from './transport-errors.js';
 import { abortReason, asAbortSignal } from './abort.js';
 import { fetchWhole, type WholeAnswer } from './whole-answer.js';
+import { fetchEventStream } from './event-stream.js';
+import type { SseDecodeOptions } from './sse-events.js';
 
 /** How much of an error answer's body is read for its message. */
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -88,6 +90,21 @@ export class UpstreamClient {
     }
     if (answer.status < 200 || answer.status >= 300) throw this.statusError(answer.status, answer.headers, answer.text, this.secrets);
     return parseJsonAnswer<T>(answer.text);
+  }
+
+  /**
+   * Sends the request and resolves, once a 2xx status has come, with its `text/event-stream`
+   * body as JSON events (see fetchEventStream); a failure or an error status before that rejects.
+   */
+  streamEvents<T>(request: UpstreamRequest, call: UpstreamCall, decode: Pick<SseDecodeOptions, 'isFinal' | 'mayBeFinal'>): Promise<EventStream<T>> {
+    return fetchEventStream<T>(this.pool, this.dispatchOptions(request), call.signal, {
+      isFinal: decode.isFinal,
+      mayBeFinal: decode.mayBeFinal,
+      secrets: this.secrets,
+      failure: (error) => this.failure(error, call),
+      statusError: (answer) => this.statusError(answer.status, answer.headers, answer.text, this.secrets),
+      errorBodyLimit: ERROR_BODY_LIMIT,
+    });
   }
 
   private dispatchOptions(request: UpstreamRequest): Dispatcher.DispatchOptions {

@@ -2,7 +2,6 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.js';
 import type { Timeouts } from '../../config/deployment-base.js';
 import { UpstreamClient } from '../http/upstream-client.js';
-import { sseJsonEvents } from '../http/sse-events.js';
 import type { EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
 import { CHAT_PATH, EMBEDDINGS_PATH, mistralHeaders } from './api.js';
 import { isMistralChatResponse, toChatResponse, toMistralChat } from './chat.js';
@@ -50,12 +49,7 @@ export class MistralAdapter implements ProviderAdapter {
     const body = { ...toMistralChat(request, this.settings), stream: true };
     const headers = this.headersFor(call);
     headers.accept = 'text/event-stream';
-    const response = await this.client.send({ method: 'POST', path: CHAT_PATH, headers, body: JSON.stringify(body) }, call);
-    const events = sseJsonEvents<unknown>(response.body, {
-      failure: (error) => this.client.failure(error, call),
-      isFinal: hasFinish,
-      secrets: this.client.secrets,
-    });
+    const events = await this.client.streamEvents<unknown>({ method: 'POST', path: CHAT_PATH, headers, body: JSON.stringify(body) }, call, { isFinal: hasFinish });
     return chatChunks(events, nowSeconds(), this.client.secrets);
   }
 

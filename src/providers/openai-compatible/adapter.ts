@@ -1,7 +1,6 @@
 import type { ChatChunk, ChatRequest, ChatResponse, CompletionsRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.js';
 import type { Timeouts } from '../../config/deployment-base.js';
 import { UpstreamClient } from '../http/upstream-client.js';
-import { sseJsonEvents } from '../http/sse-events.js';
 import type { CompletionObject, EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
 
 export interface OpenAiWireSettings {
@@ -96,21 +95,22 @@ export class OpenAiWireAdapter implements ProviderAdapter {
     }
   }
 
-  private async postStream<T>(path: string, body: object, call: UpstreamCall): Promise<EventStream<T>> {
+  private postStream<T>(path: string, body: object, call: UpstreamCall): Promise<EventStream<T>> {
     const headers = this.headersFor(call);
     headers.accept = 'text/event-stream';
-    const response = await this.client.send({ method: 'POST', path, headers, body: JSON.stringify(body) }, call);
-    return sseJsonEvents<T>(response.body, {
-      failure: (error) => this.client.failure(error, call),
-      isFinal: hasFinishOrUsage,
-      mayBeFinal: (raw) => MAY_BE_FINAL.test(raw),
-      secrets: this.client.secrets,
-    });
+    try {
+      return this.client.streamEvents<T>({ method: 'POST', path, headers, body: JSON.stringify(body) }, call, STREAM_EVENTS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
 
 /** Text that a chunk with a non-null finish_reason or usage must contain (an escaped one inside a string does not match). */
 const MAY_BE_FINAL = /"(?:finish_reason|usage)"\s*:\s*[^\sn]/;
+
+/** How an OpenAI-shaped stream's last events are recognised. */
+const STREAM_EVENTS = { isFinal: hasFinishOrUsage, mayBeFinal: (raw: string) => MAY_BE_FINAL.test(raw) };
 
 /** A chunk that closes the answer: a finish_reason on a choice, or the usage chunk. */
 function hasFinishOrUsage(value: unknown): boolean {

@@ -1,0 +1,216 @@
+import type { Dispatcher } from 'undici';
+import type { GatewayError } from '../../core/errors.js';
+import type { EventStream, StreamEvent } from '../types.js';
+import type { AbortLike } from './abort.js';
+import { SseJsonDecoder, type SseDecodeOptions, type SseEvent } from './sse-events.js';
+import { headerRecord, type WholeAnswer } from './whole-answer.js';
+
+export interface EventStreamSettings extends SseDecodeOptions {
+  /** Turns whatever interrupted the call into a GatewayError (abort reasons, timeouts, resets). */
+  readonly failure: (error: unknown) => GatewayError;
+  /** The error of a non-2xx answer, from its status, headers and the first `errorBodyLimit` bytes of its body. */
+  readonly statusError: (answer: WholeAnswer) => GatewayError;
+  readonly errorBodyLimit: number;
+}
+
+/** Events decoded but not yet taken, above which the upstream's socket is paused. */
+const HIGH_WATER = 64;
+
+/**
+ * Sends one request over `dispatcher` and resolves, once a 2xx status has come, with its
+ * `text/event-stream` body as JSON events; a non-2xx status or a failure before it rejects.
+ *
+ * Bytes are decoded as undici hands them over (SseJsonDecoder), into a queue the consumer takes
+ * from; when the consumer falls more than HIGH_WATER events behind, the socket is paused until
+ * it has caught up (backpressure up to the upstream). Written on undici's dispatch API rather
+ * than reading `request()`'s body stream: a Readable and its async iterator cost every network
+ * chunk several promises and objects, which a streaming gateway pays many times per answer.
+ * The call's signal aborts the request, as does a consumer that stops before the end.
+ */
+export function fetchEventStream<T>(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: AbortLike, settings: EventStreamSettings): Promise<EventStream<T>> {
+  if (signal.aborted) return Promise.reject(settings.failure(signal.reason));
+  return new Promise((resolve, reject) => {
+    dispatcher.dispatch(options, new UpstreamEvents<T>(signal, settings, resolve, reject));
+  });
+}
+
+type Waiter<T> = { resolve: (result: IteratorResult<StreamEvent<T>>) => void; reject: (error: unknown) => void };
+
+class UpstreamEvents<T> implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>> {
+  private abortRequest: ((reason?: Error) => void) | null = null;
+  private resumeSocket: (() => void) | null = null;
+  private paused = false;
+  /** Until a 2xx status (or a failure): how the caller learns how the call began. */
+  private start: { resolve: (stream: EventStream<T>) => void; reject: (error: unknown) => void } | null;
+  /** A non-2xx answer's status, headers and body (up to the limit), read for its error. */
+  private errorAnswer: { status: number; rawHeaders: Buffer[]; chunks: Buffer[]; size: number } | null = null;
+  private readonly decoder: SseJsonDecoder<T>;
+  private queue: SseEvent<T>[] = [];
+  private head = 0;
+  /** The body has ended, failed, or the consumer has stopped: nothing more will be queued. */
+  private ended = false;
+  private failed: GatewayError | null = null;
+  private waiter: Waiter<T> | null = null;
+  private readonly onAbort = (): void => {
+    const reason = this.signal.reason as Error;
+    if (this.abortRequest !== null) this.abortRequest(reason);
+    else this.onError(reason);
+  };
+
+  constructor(
+    private readonly signal: AbortLike,
+    private readonly settings: EventStreamSettings,
+    resolve: (stream: EventStream<T>) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.start = { resolve, reject };
+    this.decoder = new SseJsonDecoder<T>(settings, (event) => void this.queue.push(event));
+    signal.addEventListener('abort', this.onAbort);
+  }
+
+  // --- undici's side ---
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.ended) abort(this.failed ?? new Error('stream closed'));
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: informational, the answer follows
+    if (statusCode >= 300) {
+      this.errorAnswer = { status: statusCode, rawHeaders, chunks: [], size: 0 };
+      return true;
+    }
+    this.resumeSocket = resume;
+    const start = this.start!;
+    this.start = null;
+    start.resolve(this);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const error = this.errorAnswer;
+    if (error !== null) {
+      if (error.size < this.settings.errorBodyLimit) error.chunks.push(chunk);
+      error.size += chunk.length;
+      return true;
+    }
+    if (this.ended || !this.decoder.open) return true; // after [DONE]: read to the end, keep the connection
+    this.decoder.feed(chunk);
+    if (this.decoder.error !== null) {
+      // Stop reading; the consumer gets the events before the error, then the error.
+      this.failed = this.decoder.error;
+      this.close();
+      this.abortRequest?.(this.failed);
+    }
+    this.wake();
+    if (this.queue.length - this.head >= HIGH_WATER && !this.ended) this.paused = true;
+    return !this.paused;
+  }
+
+  onComplete(): void {
+    const error = this.errorAnswer;
+    if (error !== null) {
+      this.errorAnswer = null;
+      const body = Buffer.concat(error.chunks);
+      const text = body.subarray(0, this.settings.errorBodyLimit).toString('utf8');
+      this.fail(this.settings.statusError({ status: error.status, headers: headerRecord(error.rawHeaders), text }));
+      return;
+    }
+    if (this.ended) return;
+    this.failed = this.decoder.finish();
+    this.close();
+    this.wake();
+  }
+
+  onError(error: Error): void {
+    this.fail(this.settings.failure(error));
+  }
+
+  // --- the consumer's side ---
+
+  next(): Promise<IteratorResult<StreamEvent<T>>> {
+    if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
+    if (this.failed !== null) return this.takeFailure();
+    if (this.ended || this.decoder.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** The consumer stops early (client gone, or a failure on its side): the call is aborted. */
+  return(): Promise<IteratorResult<StreamEvent<T>>> {
+    if (!this.ended) {
+      this.close();
+      this.abortRequest?.(new Error('stream closed by the gateway'));
+    }
+    this.queue = [];
+    this.head = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
+    return this;
+  }
+
+  // --- both ---
+
+  private take(): SseEvent<T> {
+    const event = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as SseEvent<T>;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      if (this.paused) {
+        this.paused = false;
+        this.resumeSocket?.();
+      }
+    }
+    return event;
+  }
+
+  private takeFailure(): Promise<never> {
+    return Promise.reject(this.consumeFailure());
+  }
+
+  /** The failure, reported once; after it the stream is over. */
+  private consumeFailure(): GatewayError {
+    const failed = this.failed!;
+    this.failed = null;
+    this.ended = true;
+    return failed;
+  }
+
+  /** Hands the next event, the failure or the end to a consumer that is waiting. */
+  private wake(): void {
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    if (this.head < this.queue.length) {
+      this.waiter = null;
+      waiter.resolve({ value: this.take(), done: false });
+    } else if (this.failed !== null) {
+      this.waiter = null;
+      waiter.reject(this.consumeFailure());
+    } else if (this.ended || this.decoder.done) {
+      this.waiter = null;
+      waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  private fail(error: GatewayError): void {
+    if (this.start !== null) {
+      const start = this.start;
+      this.start = null;
+      this.close();
+      start.reject(error);
+      return;
+    }
+    if (this.ended) return;
+    this.failed = error;
+    this.close();
+    this.wake();
+  }
+
+  private close(): void {
+    this.ended = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
+}
