@@ -23,12 +23,11 @@ export function canonicalJson(value: AuditValue): string {
   // order (the writer's request entries) skip the sort.
   if (!inOrder(names)) names.sort();
   let text = '{';
-  let first = true;
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     const member = record[name];
     if (member === undefined) continue;
-    text += (first ? '' : ',') + jsonString(name) + ':' + canonicalJson(member);
-    first = false;
+    text += (text.length === 1 ? '' : ',') + jsonString(name) + ':' + canonicalJson(member);
   }
   return text + '}';
 }
@@ -38,10 +37,15 @@ function inOrder(names: readonly string[]): boolean {
   return true;
 }
 
+/** JSON.stringify's text of a scalar, without its call: a finite number's is String's (-0 too gives "0"). */
 function scalarJson(value: string | number | boolean | null): string {
   if (typeof value === 'string') return jsonString(value);
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
-  return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError('audit values must be finite numbers');
+    return String(value);
+  }
+  if (value === null) return 'null';
+  return value ? 'true' : 'false';
 }
 
 /** The hash of the entry before the first one. */
