@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import type { ServerResponse } from 'node:http';
+import { withUpstream } from './testing.js';
 import { GatewayError } from '../../core/errors.js';
 import { CallSignal } from './abort.js';
 import { fetchEventStream, type EventStreamSettings } from './event-stream.js';
@@ -19,25 +17,6 @@ const SETTINGS: EventStreamSettings = {
 
 const POST = { method: 'POST' as const, path: '/s', headers: { 'content-type': 'application/json' }, body: '{}' };
 
-async function withServer(handle: (req: IncomingMessage, res: ServerResponse) => void, run: (pool: Pool, closed: Promise<boolean>) => Promise<void>): Promise<void> {
-  let closedWith: (finished: boolean) => void = () => {};
-  const closed = new Promise<boolean>((resolve) => (closedWith = resolve));
-  const server = createServer((req, res) => {
-    res.on('close', () => closedWith(res.writableFinished));
-    req.resume();
-    handle(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 2 });
-  try {
-    await run(pool, closed);
-  } finally {
-    await pool.destroy();
-    server.closeAllConnections();
-    server.close();
-  }
-}
 
 function sse(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -50,7 +29,7 @@ async function collect<T>(events: AsyncIterable<StreamEvent<T>>): Promise<string
 }
 
 test('fetchEventStream: events arrive in order, split anywhere; [DONE] ends the stream', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       const bytes = Buffer.from('data: {"n":1,"t":"grüß"}\n\ndata: {"n":2}\n\ndata: {"n":3,"done":true}\n\ndata: [DONE]\n\n');
@@ -65,7 +44,7 @@ test('fetchEventStream: events arrive in order, split anywhere; [DONE] ends the 
 });
 
 test('fetchEventStream: an error status rejects with its status, headers and the first bytes of its body', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json', 'x-why': 'busy' });
       res.end('{"error":{"message":"overloaded, try again later"}}');
@@ -82,7 +61,7 @@ test('fetchEventStream: an error status rejects with its status, headers and the
 });
 
 test('fetchEventStream: events before an error event are delivered, then the error; the connection is dropped', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       res.write('data: {"n":1}\n\ndata: {"error":{"message":"upstream-secret broke"}}\n\n');
@@ -103,7 +82,7 @@ test('fetchEventStream: events before an error event are delivered, then the err
 });
 
 test('fetchEventStream: a body that ends before [DONE] or a final event is an error', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       res.end('data: {"n":1}\n\n');
@@ -116,7 +95,7 @@ test('fetchEventStream: a body that ends before [DONE] or a final event is an er
 });
 
 test('fetchEventStream: the signal aborts a stream that is waiting for its next event, and closes the connection', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       res.write('data: {"n":1}\n\n');
@@ -136,7 +115,7 @@ test('fetchEventStream: the signal aborts a stream that is waiting for its next 
 });
 
 test('fetchEventStream: a consumer that stops early aborts the call', async () => {
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       res.write('data: {"n":1}\n\n');
@@ -157,7 +136,7 @@ test('fetchEventStream: a consumer that does not read pauses the upstream (backp
   const total = 20_000;
   let written = 0;
   let finished = false;
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       sse(res);
       // Writes as fast as the socket takes it. Without backpressure the gateway side would read

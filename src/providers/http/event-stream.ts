@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayError } from '../../core/errors.js';
 import type { EventStream, StreamEvent } from '../types.js';
 import type { AbortLike } from './abort.js';
+import { AbortableHandler } from './abortable-handler.js';
 import { SseJsonDecoder, type SseDecodeOptions, type SseEvent } from './sse-events.js';
 import { headerRecord, type WholeAnswer } from './whole-answer.js';
 
@@ -36,8 +37,7 @@ export function fetchEventStream<T>(dispatcher: Dispatcher, options: Dispatcher.
 
 type Waiter<T> = { resolve: (result: IteratorResult<StreamEvent<T>>) => void; reject: (error: unknown) => void };
 
-class UpstreamEvents<T> implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>> {
-  private abortRequest: ((reason?: Error) => void) | null = null;
+class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>> {
   private resumeSocket: (() => void) | null = null;
   private paused = false;
   /** Until a 2xx status (or a failure): how the caller learns how the call began. */
@@ -51,29 +51,23 @@ class UpstreamEvents<T> implements Dispatcher.DispatchHandler, AsyncIterableIter
   private ended = false;
   private failed: GatewayError | null = null;
   private waiter: Waiter<T> | null = null;
-  private readonly onAbort = (): void => {
-    const reason = this.signal.reason as Error;
-    if (this.abortRequest !== null) this.abortRequest(reason);
-    else this.onError(reason);
-  };
 
   constructor(
-    private readonly signal: AbortLike,
+    signal: AbortLike,
     private readonly settings: EventStreamSettings,
     resolve: (stream: EventStream<T>) => void,
     reject: (error: unknown) => void,
   ) {
+    super(signal);
     this.start = { resolve, reject };
     this.decoder = new SseJsonDecoder<T>(settings, (event) => void this.queue.push(event));
-    signal.addEventListener('abort', this.onAbort);
+  }
+
+  protected get finished(): boolean {
+    return this.ended;
   }
 
   // --- undici's side ---
-
-  onConnect(abort: (reason?: Error) => void): void {
-    if (this.ended) abort(this.failed ?? new Error('stream closed'));
-    else this.abortRequest = abort;
-  }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the answer follows
@@ -211,6 +205,6 @@ class UpstreamEvents<T> implements Dispatcher.DispatchHandler, AsyncIterableIter
 
   private close(): void {
     this.ended = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.detachSignal();
   }
 }

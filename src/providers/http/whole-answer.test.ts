@@ -1,37 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { withUpstream } from './testing.js';
 import { GatewayError } from '../../core/errors.js';
 import { CallSignal } from './abort.js';
 import { fetchWhole, headerRecord } from './whole-answer.js';
-
-async function withServer(handle: (req: IncomingMessage, res: ServerResponse) => void, run: (pool: Pool, closed: Promise<unknown>) => Promise<void>): Promise<void> {
-  let requestClosed: (value: unknown) => void = () => {};
-  const closed = new Promise((resolve) => (requestClosed = resolve));
-  const server = createServer((req, res) => {
-    res.on('close', () => requestClosed(res.writableFinished));
-    handle(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 2 });
-  try {
-    await run(pool, closed);
-  } finally {
-    await pool.destroy();
-    server.closeAllConnections();
-    server.close();
-  }
-}
 
 const POST = { method: 'POST' as const, path: '/x', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
 
 test('fetchWhole: a body in many chunks arrives whole, with its status; the request body reached the server', async () => {
   const part = 'é'.repeat(10_000);
-  await withServer(
+  await withUpstream(
     (req, res) => {
       let seen = '';
       req.setEncoding('utf8');
@@ -55,7 +33,7 @@ test('fetchWhole: a body in many chunks arrives whole, with its status; the requ
 });
 
 test('fetchWhole: an error answer keeps its headers and at most the limit of its body', async () => {
-  await withServer(
+  await withUpstream(
     (req, res) => {
       req.resume();
       res.writeHead(429, [['Retry-After', '3'], ['X-Note', 'a'], ['X-Note', 'b']].flat());
@@ -74,7 +52,7 @@ test('fetchWhole: an error answer keeps its headers and at most the limit of its
 test('fetchWhole: aborting mid-answer rejects with the reason and closes the connection', async () => {
   let answering: () => void = () => {};
   const begun = new Promise<void>((resolve) => (answering = resolve));
-  await withServer(
+  await withUpstream(
     (req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -94,7 +72,7 @@ test('fetchWhole: aborting mid-answer rejects with the reason and closes the con
 
 test('fetchWhole: an already aborted signal sends nothing', async () => {
   let requests = 0;
-  await withServer(
+  await withUpstream(
     (_req, res) => {
       requests++;
       res.end('{}');

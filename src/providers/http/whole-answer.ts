@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AbortLike } from './abort.js';
+import { AbortableHandler } from './abortable-handler.js';
 
 /** An upstream's whole answer: its status, its headers and its body as text. */
 export interface WholeAnswer {
@@ -31,32 +32,25 @@ export function fetchWhole(
   });
 }
 
-class WholeAnswerHandler implements Dispatcher.DispatchHandler {
-  private abortRequest: ((reason?: Error) => void) | null = null;
+class WholeAnswerHandler extends AbortableHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private rawHeaders: Buffer[] | null = null;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private limit = Number.POSITIVE_INFINITY;
   private settled = false;
-  private readonly onAbort = (): void => {
-    const reason = this.signal.reason as Error;
-    if (this.abortRequest !== null) this.abortRequest(reason);
-    else this.fail(reason);
-  };
 
   constructor(
-    private readonly signal: AbortLike,
+    signal: AbortLike,
     private readonly errorBodyLimit: number,
     private readonly resolve: (answer: WholeAnswer) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    signal.addEventListener('abort', this.onAbort);
+    super(signal);
   }
 
-  onConnect(abort: (reason?: Error) => void): void {
-    if (this.settled) abort(this.signal.reason as Error);
-    else this.abortRequest = abort;
+  protected get finished(): boolean {
+    return this.settled;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
@@ -76,7 +70,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.detachSignal();
     const chunks = this.chunks;
     let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (body.length > this.limit) body = body.subarray(0, this.limit);
@@ -91,7 +85,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   private fail(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.detachSignal();
     this.reject(error);
   }
 }
