@@ -78,8 +78,8 @@ export class UpstreamClient {
   }
 
   /**
-   * Sends the request and reads its whole 2xx JSON answer: `send` and `readJson` in one async
-   * step, the way every non-streamed model call goes (one promise chain fewer per request).
+   * Sends the request and reads its whole 2xx JSON answer into one buffer (fetchWhole), the way
+   * every non-streamed model call goes; an error status becomes the GatewayError it means.
    */
   async requestJson<T>(request: UpstreamRequest, call: UpstreamCall): Promise<{ value: T; raw: string }> {
     let answer: WholeAnswer;
