@@ -4,7 +4,7 @@ import type { EventStream, StreamEvent } from '../types.js';
 import type { AbortLike } from './abort.js';
 import { AbortableHandler } from './abortable-handler.js';
 import { SseJsonDecoder, type SseDecodeOptions, type SseEvent } from './sse-events.js';
-import { headerRecord, type WholeAnswer } from './whole-answer.js';
+import { headerRecord, LimitedBody, type WholeAnswer } from './whole-answer.js';
 
 export interface EventStreamSettings extends SseDecodeOptions {
   /** Turns whatever interrupted the call into a GatewayError (abort reasons, timeouts, resets). */
@@ -43,7 +43,7 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   /** Until a 2xx status (or a failure): how the caller learns how the call began. */
   private start: { resolve: (stream: EventStream<T>) => void; reject: (error: unknown) => void } | null;
   /** A non-2xx answer's status, headers and body (up to the limit), read for its error. */
-  private errorAnswer: { status: number; rawHeaders: Buffer[]; chunks: Buffer[]; size: number } | null = null;
+  private errorAnswer: { status: number; rawHeaders: Buffer[]; body: LimitedBody } | null = null;
   private readonly decoder: SseJsonDecoder<T>;
   private queue: SseEvent<T>[] = [];
   private head = 0;
@@ -72,7 +72,7 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the answer follows
     if (statusCode >= 300) {
-      this.errorAnswer = { status: statusCode, rawHeaders, chunks: [], size: 0 };
+      this.errorAnswer = { status: statusCode, rawHeaders, body: new LimitedBody(this.settings.errorBodyLimit) };
       return true;
     }
     this.resumeSocket = resume;
@@ -85,8 +85,7 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   onData(chunk: Buffer): boolean {
     const error = this.errorAnswer;
     if (error !== null) {
-      if (error.size < this.settings.errorBodyLimit) error.chunks.push(chunk);
-      error.size += chunk.length;
+      error.body.add(chunk);
       return true;
     }
     if (this.ended || !this.decoder.open) return true; // after [DONE]: read to the end, keep the connection
@@ -106,9 +105,7 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
     const error = this.errorAnswer;
     if (error !== null) {
       this.errorAnswer = null;
-      const body = Buffer.concat(error.chunks);
-      const text = body.subarray(0, this.settings.errorBodyLimit).toString('utf8');
-      this.fail(this.settings.statusError({ status: error.status, headers: headerRecord(error.rawHeaders), text }));
+      this.fail(this.settings.statusError({ status: error.status, headers: headerRecord(error.rawHeaders), text: error.body.text() }));
       return;
     }
     if (this.ended) return;

@@ -35,9 +35,7 @@ export function fetchWhole(
 class WholeAnswerHandler extends AbortableHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private rawHeaders: Buffer[] | null = null;
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  private limit = Number.POSITIVE_INFINITY;
+  private body = new LimitedBody(Number.POSITIVE_INFINITY);
   private settled = false;
 
   constructor(
@@ -57,13 +55,12 @@ class WholeAnswerHandler extends AbortableHandler implements Dispatcher.Dispatch
     if (statusCode < 200) return true; // 1xx: informational, the answer follows
     this.status = statusCode;
     this.rawHeaders = rawHeaders;
-    if (statusCode >= 300) this.limit = this.errorBodyLimit;
+    if (statusCode >= 300) this.body = new LimitedBody(this.errorBodyLimit);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.size < this.limit) this.chunks.push(chunk);
-    this.size += chunk.length;
+    this.body.add(chunk);
     return true;
   }
 
@@ -71,11 +68,7 @@ class WholeAnswerHandler extends AbortableHandler implements Dispatcher.Dispatch
     if (this.settled) return;
     this.settled = true;
     this.detachSignal();
-    const chunks = this.chunks;
-    let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    if (body.length > this.limit) body = body.subarray(0, this.limit);
-    const text = body.toString('utf8');
-    this.resolve({ status: this.status, headers: this.status >= 300 ? headerRecord(this.rawHeaders) : NO_HEADERS, text });
+    this.resolve({ status: this.status, headers: this.status >= 300 ? headerRecord(this.rawHeaders) : NO_HEADERS, text: this.body.text() });
   }
 
   onError(error: Error): void {
@@ -91,6 +84,27 @@ class WholeAnswerHandler extends AbortableHandler implements Dispatcher.Dispatch
 }
 
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+
+/** An answer's body as its chunks come, keeping its first `limit` bytes (all of it without a limit). */
+export class LimitedBody {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    if (this.size < this.limit) this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** The kept bytes as UTF-8 text, cut at the limit. */
+  text(): string {
+    const chunks = this.chunks;
+    let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (body.length > this.limit) body = body.subarray(0, this.limit);
+    return body.toString('utf8');
+  }
+}
 
 /**
  * Raw header pairs as Node's IncomingHttpHeaders (names lower-cased, repeated ones joined with
