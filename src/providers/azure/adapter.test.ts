@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import OpenAI, { AzureOpenAI } from 'openai';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
-import { sseJsonEvents } from '../http/sse-events.js';
+import { sseJsonEvents } from '../http/testing.js';
 import type { ProviderAdapter, StreamEvent, UpstreamCall } from '../types.js';
 import { repairChunks } from './adapter.js';
 import { azureDeploymentSchema } from './config.js';

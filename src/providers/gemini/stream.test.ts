@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { planGenerate } from '../../../test/emulators/gemini-answers.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk } from '../../core/types.js';
-import { sseJsonEvents } from '../http/sse-events.js';
+import { sseJsonEvents } from '../http/testing.js';
 import type { AnswerContext } from './chat.js';
 import { geminiChatStream, GeminiStreamTranslator, isFinalGeminiEvent } from './stream.js';
 import type { GenerateContentResponse } from './wire.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../core/errors.js';
-import { sseJsonEvents } from './sse-events.js';
+import { sseJsonEvents } from './testing.js';
 
 const options = {
   failure: (error: unknown) => (error instanceof GatewayError ? error : new GatewayError('upstream_error')),

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../../core/errors.js';
-import type { StreamEvent } from '../types.js';
 import { scrub } from './upstream-errors.js';
+import type { StreamEvent } from '../types.js';
 
 /** How a stream's events are told apart (see SseJsonDecoder). */
 export interface SseDecodeOptions {
@@ -16,10 +16,6 @@ export interface SseDecodeOptions {
   readonly secrets: readonly string[];
 }
 
-export interface SseJsonOptions extends SseDecodeOptions {
-  /** Called for every failure while reading, to turn it into a GatewayError (abort reasons, timeouts). */
-  readonly failure: (error: unknown) => GatewayError;
-}
 
 /**
  * Decodes an upstream `text/event-stream` body into JSON events, pushed to `emit` as each chunk
@@ -105,35 +101,6 @@ export class SseJsonDecoder<T> {
   }
 }
 
-/**
- * The events of a body that is read as an async iterable (tests, and bodies not read through
- * UpstreamClient.streamEvents): SseJsonDecoder over its chunks, each failure through `failure`.
- * The next chunk is pulled only when the consumer asks for the next event (backpressure).
- */
-export async function* sseJsonEvents<T>(body: AsyncIterable<Buffer | Uint8Array>, options: SseJsonOptions): AsyncGenerator<StreamEvent<T>> {
-  let pending: SseEvent<T>[] = [];
-  const decoder = new SseJsonDecoder<T>(options, (event) => void pending.push(event));
-  try {
-    // After `[DONE]` the rest of the body is still read (it is normally empty) so that the
-    // connection ends cleanly and stays in the keep-alive pool.
-    for await (const chunk of body) {
-      if (!decoder.open) continue;
-      decoder.feed(chunk);
-      const events = pending;
-      pending = [];
-      for (const event of events) yield event;
-      if (decoder.error !== null) throw decoder.error;
-    }
-  } catch (error) {
-    throw options.failure(error);
-  } finally {
-    // Reached early only when the consumer stopped (client gone) or reading failed.
-    destroyBody(body);
-  }
-  const cutOff = decoder.finish();
-  if (cutOff !== null) throw cutOff;
-}
-
 const MAX_CANDIDATES = 16;
 
 /** One event: its raw text, and its JSON parsed on first use. */
@@ -179,10 +146,4 @@ function streamError(inner: unknown, secrets: readonly string[]): GatewayError {
     type: typeof fields.type === 'string' ? fields.type : undefined,
     upstreamCode: fields.code === undefined || fields.code === null ? null : String(fields.code),
   });
-}
-
-/** Stops reading an upstream body we no longer need, so its connection is freed or closed. */
-function destroyBody(body: unknown): void {
-  const destroy = (body as { destroy?: () => void }).destroy;
-  if (typeof destroy === 'function') destroy.call(body);
 }

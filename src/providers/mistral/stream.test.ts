@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk } from '../../core/types.js';
-import { sseJsonEvents } from '../http/sse-events.js';
+import { sseJsonEvents } from '../http/testing.js';
 import { chatChunks } from './stream.js';
 
 const base = { id: 'cmpl-7', object: 'chat.completion.chunk', created: 1_720_000_000, model: 'mistral-small-2506' };
