@@ -58,6 +58,10 @@ runLimitBackendContract({
   close: async () => {},
 });
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 function logRecorder(): { log: LimitLog; lines: { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];
   return { log: (message, { level }) => lines.push({ level, message }), lines };
@@ -336,6 +340,64 @@ describe('RedisLimitBackend', () => {
     admitted(await limits.admit(request([key])));
     await limits.close();
     await proxy.close();
+  });
+
+  test('settlements wait for the next admission and go before it in one script call', { timeout: 10_000 }, async () => {
+    const limits = backend({ settleDelayMs: 60_000 });
+    const monitor = await admin.monitor();
+    const scripts: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      // EVALSHA, or EVAL the first time a script runs on this Redis.
+      if (/^eval(sha)?$/i.test(args[0] ?? '') && args.some((arg) => arg.startsWith(PREFIX))) scripts.push(args);
+    });
+    try {
+      const keys = [scopeWith({ maxParallel: 1, budgetNanos: 1_000_000 }), scopeWith({ tpm: 10_000 }), scopeWith({ maxParallel: 1, tpm: 10_000, budgetNanos: 1_000_000 })];
+      const reservations = [];
+      for (const key of keys) reservations.push(admitted(await limits.admit(request([key], 100, 1_000))));
+      let settledCount = 0;
+      const settled = reservations.map((reservation) => limits.settle(reservation, 40, 700).then(() => (settledCount += 1)));
+      await sleep(50);
+      assert.equal(settledCount, 0, 'nothing is sent while no admission comes (the delay is long)');
+      const before = scripts.length;
+      // The parallel slots are taken until the settlements are applied: the next admission frees them first.
+      admitted(await limits.admit(request([keys[0]!], 100, 1_000)));
+      await Promise.all(settled);
+      assert.equal(settledCount, 3);
+      await waitFor(() => scripts.length >= before + 2);
+      const [batch, admission] = scripts.slice(before, before + 2) as [string[], string[]];
+      for (const reservation of reservations) assert.ok(batch.includes(reservation.id), 'one call carries every settlement');
+      assert.ok(admission.some((arg) => arg === keys[0]!.id), 'and the admission follows it');
+      assert.equal(await limits.spend(keys[0]!), 700 + 1_000);
+      assert.equal(await limits.spend(keys[2]!), 700);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  test('settlements no admission takes along are sent after settleDelayMs, or at once when a batch is full', async () => {
+    const key = scopeWith({ budgetNanos: 1_000_000 });
+    const reader = backend();
+    const delayed = backend({ settleDelayMs: 20 });
+    await delayed.settle(admitted(await delayed.admit(request([key], 100, 1_000))), 1, 300);
+    assert.equal(await reader.spend(key), 300);
+
+    const batched = backend({ settleDelayMs: 60_000, settleBatchMax: 3 });
+    const reservations = [];
+    for (let i = 0; i < 3; i++) reservations.push(admitted(await batched.admit(request([key], 100, 1_000))));
+    await Promise.all(reservations.map((reservation) => batched.settle(reservation, 1, 100)));
+    assert.equal(await reader.spend(key), 600);
+  });
+
+  test('close sends the settlements still waiting', async () => {
+    const key = scopeWith({ budgetNanos: 1_000_000, maxParallel: 1 });
+    const closing = new RedisLimitBackend({ url: REDIS_URL, keyPrefix: PREFIX, settleDelayMs: 60_000 });
+    const reservation = admitted(await closing.admit(request([key], 100, 1_000)));
+    const settled = closing.settle(reservation, 1, 250);
+    await closing.close();
+    await settled;
+    const other = backend();
+    assert.equal(await other.spend(key), 250);
+    admitted(await other.admit(request([key], 100, 1_000)));
   });
 
   test('createLimitBackend: Redis when a URL is configured, memory otherwise', async () => {

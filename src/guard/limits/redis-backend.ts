@@ -13,6 +13,7 @@ import {
 import { MemoryLimitBackend } from './memory-backend.js';
 import { ADMIT_LUA, SEED_SPEND_LUA, SETTLE_LUA, SPEND_LUA } from './redis-scripts.js';
 import { RedisOutageReporter } from './redis-outage.js';
+import { SettlementBatch } from './redis-settlements.js';
 import {
   RESERVATION_BACKEND,
   type Admission,
@@ -50,6 +51,13 @@ export interface RedisLimitBackendOptions extends LimitTimingOptions {
   readonly redisOptions?: RedisOptions;
   /** fail-open only: the local backend to fall back to. Default: a MemoryLimitBackend with the same timings. */
   readonly fallback?: LimitBackend;
+  /**
+   * Settlements wait for the replica's next admission and go to Redis with it (one write, one
+   * script for all of them); when none comes, at most this long. Default 5.
+   */
+  readonly settleDelayMs?: number;
+  /** A batch of this many settlements is sent at once. Default 256. */
+  readonly settleBatchMax?: number;
 }
 
 /** Thrown by spend() and seedSpend() when Redis cannot be asked and the backend fails closed. */
@@ -63,7 +71,7 @@ export class LimitsUnavailableError extends Error {
 
 interface LimitCommands {
   stellwerkLimitsAdmit(...args: string[]): Promise<string>;
-  stellwerkLimitsSettle(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  stellwerkLimitsSettleBatch(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
   stellwerkLimitsSpend(...args: string[]): Promise<string | null>;
   stellwerkLimitsSeed(...args: string[]): Promise<'OK' | null>;
 }
@@ -84,8 +92,8 @@ type ScriptAdmission =
 export const DEFAULT_LIMITS_KEY_PREFIX = 'stellwerk:limits:';
 
 /**
- * Limits shared by replicas: one Lua script per admission and one per settlement, each atomic in
- * Redis and timed by Redis's clock. Scripts are loaded with ioredis `defineCommand` (EVALSHA,
+ * Limits shared by replicas: one Lua script per admission and one per batch of settlements (see
+ * SettlementBatch), each atomic in Redis and timed by Redis's clock. Scripts are loaded with ioredis `defineCommand` (EVALSHA,
  * falling back to EVAL after a Redis restart). The offline queue is off, so while Redis is
  * unreachable a command fails at once instead of waiting in a queue that grows without end; the
  * command timeout covers a connection that is up but does not answer, and a connection that stays
@@ -104,6 +112,7 @@ export class RedisLimitBackend implements LimitBackend {
   private readonly commandTimeoutMs: number;
   /** When Redis last answered anything; a connection silent for long is replaced. */
   private lastAnswerAt = Date.now();
+  private readonly settlements: SettlementBatch;
 
   constructor(options: RedisLimitBackendOptions) {
     this.timings = resolveTimings(options);
@@ -129,7 +138,8 @@ export class RedisLimitBackend implements LimitBackend {
       enableAutoPipelining: true,
     }) as Redis & LimitCommands;
     this.redis.defineCommand('stellwerkLimitsAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
-    this.redis.defineCommand('stellwerkLimitsSettle', { lua: SETTLE_LUA });
+    // A new name for the batch script: replicas of an older version keep their own (single) one.
+    this.redis.defineCommand('stellwerkLimitsSettleBatch', { lua: SETTLE_LUA });
     this.redis.defineCommand('stellwerkLimitsSpend', { numberOfKeys: 0, lua: SPEND_LUA });
     this.redis.defineCommand('stellwerkLimitsSeed', { numberOfKeys: 0, lua: SEED_SPEND_LUA });
     // Without a listener ioredis prints every failed reconnect; the reporter logs outages once, loudly.
@@ -139,6 +149,12 @@ export class RedisLimitBackend implements LimitBackend {
       this.outage.recovered();
     });
     this.firstConnection = firstConnection(this.redis, connectTimeoutMs);
+    this.settlements = new SettlementBatch({
+      openKey: `${this.prefix}open`,
+      send: (keys, args) => this.answered(this.redis.stellwerkLimitsSettleBatch(keys.length, ...keys, ...args)),
+      delayMs: options.settleDelayMs ?? 5,
+      maxBatch: options.settleBatchMax ?? 256,
+    });
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
@@ -151,6 +167,8 @@ export class RedisLimitBackend implements LimitBackend {
     await this.firstConnection;
     let raw: string;
     try {
+      // Waiting settlements go first, in the same write: this admission sees their effect.
+      this.settlements.send();
       raw = await this.answered(this.redis.stellwerkLimitsAdmit(...this.admitArgs(normalized, id)));
     } catch (error) {
       return this.admitWithoutRedis(normalized, error);
@@ -162,7 +180,10 @@ export class RedisLimitBackend implements LimitBackend {
     return { ok: true, reservation: reservationOf(id, normalized, answer.charged), status };
   }
 
-  /** Never rejects for Redis trouble: a lost settlement is logged, and the estimate stands. */
+  /**
+   * Never rejects for Redis trouble: a lost settlement is logged, and the estimate stands.
+   * Resolves when Redis has applied it, which may be a few ms later (SettlementBatch).
+   */
   async settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
     if (reservation.charged[RESERVATION_BACKEND] === 'memory') {
       await this.fallback?.settle(reservation, actualTokens, actualCostNanos);
@@ -187,9 +208,8 @@ export class RedisLimitBackend implements LimitBackend {
       }
       if (reservation.charged[`parallel:${scope}`] !== undefined) parallel.push(`${this.prefix}parallel:${scope}`);
     }
-    const keys = [`${this.prefix}open`, ...counters, ...parallel];
     try {
-      await this.answered(this.redis.stellwerkLimitsSettle(keys.length, ...keys, reservation.id, String(counters.length), ...deltas));
+      await this.settlements.add({ id: reservation.id, counters, deltas, parallel });
       this.outage.recovered();
     } catch (error) {
       this.outage.failed(error, 'settle');
@@ -204,6 +224,8 @@ export class RedisLimitBackend implements LimitBackend {
   async spend(scope: LimitScope): Promise<number> {
     await this.firstConnection;
     try {
+      // This replica's own settlements count in what it reads.
+      this.settlements.send();
       const spent = await this.answered(this.redis.stellwerkLimitsSpend(this.prefix, scope.id, scope.budgetPeriod));
       this.outage.recovered();
       return spent === null ? 0 : Number(spent);
@@ -230,6 +252,8 @@ export class RedisLimitBackend implements LimitBackend {
   }
 
   async close(): Promise<void> {
+    // Settlements still waiting are sent, and answered, before the connection goes.
+    await this.settlements.drain();
     if (this.redis.status === 'ready') {
       await this.redis.quit().catch(() => this.redis.disconnect());
     } else {

@@ -227,19 +227,34 @@ return cjson.encode({ ok = true, charged = charged, status = status(true) })
 `;
 
 /**
- * KEYS[1]: the open set; KEYS[2 .. 1 + ARGV[2]]: counters to correct by ARGV[3 ..]; the remaining
- * KEYS: parallel sets. ARGV[1]: reservation id. A reservation no longer open (settled, or its
- * lease expired) changes nothing; a counter that has expired is not brought back.
+ * Settles a batch of reservations (src/guard/limits/redis-settlements.ts). KEYS[1]: the open set;
+ * then, per reservation, the counters it was charged to and the parallel sets it holds a slot in.
+ * ARGV[1]: how many reservations; then, per reservation: its id, the number of counters n, the
+ * number of parallel sets m, and n deltas for the counters. A reservation no longer open (settled,
+ * or its lease expired) changes nothing; a counter that has expired is not brought back. Returns
+ * how many reservations were settled.
  */
 export const SETTLE_LUA = `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-local n = tonumber(ARGV[2])
-for i = 1, n do
-  local delta = ARGV[2 + i]
-  if delta ~= '0' and redis.call('EXISTS', KEYS[1 + i]) == 1 then redis.call('INCRBY', KEYS[1 + i], delta) end
+local k = 2
+local a = 2
+local settled = 0
+for r = 1, tonumber(ARGV[1]) do
+  local id = ARGV[a]
+  local n = tonumber(ARGV[a + 1])
+  local m = tonumber(ARGV[a + 2])
+  a = a + 3
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    settled = settled + 1
+    for i = 0, n - 1 do
+      local delta = ARGV[a + i]
+      if delta ~= '0' and redis.call('EXISTS', KEYS[k + i]) == 1 then redis.call('INCRBY', KEYS[k + i], delta) end
+    end
+    for i = n, n + m - 1 do redis.call('ZREM', KEYS[k + i], id) end
+  end
+  k = k + n + m
+  a = a + n
 end
-for i = n + 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-return 1
+return settled
 `;
 
 /** ARGV: prefix, scope id, period. Returns the current period's spend as a string, or nil. */
