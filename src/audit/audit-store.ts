@@ -3,7 +3,7 @@ import type { AuditEntriesTable, AuditCheckpointsTable, SqlDialectName, StoreSch
 import { insertRequestRows } from '../store/sql-store.js';
 import type { GovernanceStore, RequestRow } from '../store/types.js';
 import { EMPTY_HEAD, freshEvents, newCheckpoint, planAppend, requestEvent, type AppendOptions, type AuditEntryRow, type ChainHead } from './chain.js';
-import { unnestInsert, type PostgresType } from '../store/unnest-insert.js';
+import { recordsetInsert, type PostgresType } from '../store/recordset-insert.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditKind } from './types.js';
 
 export type { AppendOptions, ChainHead } from './chain.js';
@@ -88,7 +88,7 @@ export class AuditStore {
     const fresh = freshEvents(events, (id) => known.has(id));
     if (fresh.length === 0) return { rows: [], fresh };
     const plan = planAppend(await this.headOf(db), fresh, await this.lastCheckpointOf(db), options);
-    if (this.dialect === 'postgres') await unnestInsert(db, 'audit_entries', ENTRY_COLUMN_TYPES, plan.rows, null);
+    if (this.dialect === 'postgres') await recordsetInsert(db, 'audit_entries', ENTRY_COLUMN_TYPES, plan.rows, null);
     else {
       for (let start = 0; start < plan.rows.length; start += INSERT_CHUNK) {
         await db.insertInto('audit_entries').values(plan.rows.slice(start, start + INSERT_CHUNK)).execute();

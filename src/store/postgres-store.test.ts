@@ -72,6 +72,29 @@ test('Postgres columns have the documented types: bigint, jsonb, boolean', async
   }
 });
 
+test('a Postgres batch keeps odd text and JSON columns as they were, and a lone surrogate cannot make it fail', async () => {
+  const store = await openStore({ url: database.url });
+  try {
+    const odd = 'quote " backslash \\ tab\t newline\n é 😀 \\ud800';
+    const attempts = [{ deployment: 'azure-eu', status: 500, error_code: 'upstream_error', latency_ms: 12 }, { deployment: 'own-gpu', status: 200, error_code: null, latency_ms: 30 }];
+    await store.insertRequests([
+      request('odd-text', { alias: odd, attempts, pii_types: { email: 2, iban: 1 }, energy_wh: 0.125, ttft_ms: null }),
+      request('lone-surrogate', { alias: 'broken \ud800 name', error_code: '\udc00' }),
+    ]);
+    const oddRow = await store.getRequest('odd-text');
+    assert.equal(oddRow?.alias, odd);
+    assert.deepEqual(oddRow?.attempts, attempts);
+    assert.deepEqual(oddRow?.pii_types, { email: 2, iban: 1 });
+    assert.equal(oddRow?.energy_wh, 0.125);
+    assert.equal(oddRow?.ttft_ms, null);
+    const lone = await store.getRequest('lone-surrogate');
+    assert.equal(lone?.alias, 'broken \ufffd name');
+    assert.equal(lone?.error_code, '\ufffd');
+  } finally {
+    await store.close();
+  }
+});
+
 test('a Postgres store that cannot connect fails migrate with the driver error', async () => {
   await assert.rejects(openStore({ url: 'postgres://postgres@127.0.0.1:1/none' }), (error: unknown) => {
     assert.ok(error instanceof Error);

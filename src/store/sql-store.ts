@@ -4,7 +4,7 @@ import { StoreConflictError, isUniqueViolation } from './errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, storeMigrationProvider, storeMigrations } from './migrations.js';
 import { keyToRow, requestToRow, rowToKey, rowToRequest, rowToTeam, teamToRow } from './rows.js';
 import type { RequestsTable, SqlDialectName, StoreSchema } from './schema.js';
-import { unnestInsert, type PostgresType } from './unnest-insert.js';
+import { recordsetInsert, type PostgresType } from './recordset-insert.js';
 import { getRequest, searchRequests, type RequestLogPage, type RequestLogQuery } from './request-log.js';
 import type { GovernanceStore, RequestRow, UsageGroup, UsageQuery, UsageRow } from './types.js';
 
@@ -37,7 +37,7 @@ export interface SqlStoreInfo {
  */
 export async function insertRequestRows(db: Kysely<StoreSchema> | Transaction<StoreSchema>, rows: readonly RequestRow[], dialect: SqlDialectName): Promise<number> {
   const values = rows.map((row) => requestToRow(row, dialect));
-  if (dialect === 'postgres') return unnestInsert(db, 'requests', REQUEST_COLUMN_TYPES, values, 'id');
+  if (dialect === 'postgres') return recordsetInsert(db, 'requests', REQUEST_COLUMN_TYPES, values, 'id');
   let inserted = 0;
   for (let start = 0; start < values.length; start += INSERT_CHUNK) {
     const result = await db
