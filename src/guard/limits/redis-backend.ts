@@ -52,7 +52,7 @@ export interface RedisLimitBackendOptions extends LimitTimingOptions {
   /** fail-open only: the local backend to fall back to. Default: a MemoryLimitBackend with the same timings. */
   readonly fallback?: LimitBackend;
   /**
-   * Settlements wait for the replica's next admission and go to Redis with it (one write, one
+   * Settlements wait for the replica's next admission and go to Redis right before it (one
    * script for all of them); when none comes, at most this long. Default 5.
    */
   readonly settleDelayMs?: number;
@@ -93,10 +93,10 @@ export const DEFAULT_LIMITS_KEY_PREFIX = 'stellwerk:limits:';
 
 /**
  * Limits shared by replicas: one Lua script per admission and one per batch of settlements (see
- * SettlementBatch), each atomic in Redis and timed by Redis's clock. Scripts are loaded with ioredis `defineCommand` (EVALSHA,
- * falling back to EVAL after a Redis restart). The offline queue is off, so while Redis is
- * unreachable a command fails at once instead of waiting in a queue that grows without end; the
- * command timeout covers a connection that is up but does not answer, and a connection that stays
+ * SettlementBatch), each atomic in Redis and timed by Redis's clock. Scripts are loaded with
+ * ioredis `defineCommand` (EVALSHA, falling back to EVAL after a Redis restart). The offline
+ * queue is off, so while Redis is unreachable a command fails at once instead of waiting in a
+ * queue that grows without end; the command timeout covers a connection that is up but does not answer, and a connection that stays
  * silent is replaced.
  */
 export class RedisLimitBackend implements LimitBackend {
