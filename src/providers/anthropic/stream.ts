@@ -4,6 +4,7 @@ import type { ChatChunk, ChunkChoice, FinishReason } from '../../core/types.js';
 import type { StreamEvent as Parsed } from '../types.js';
 import { finishReason, toUsage } from './chat.js';
 import { streamErrorEvent } from './errors.js';
+import { Utf8Chunks } from '../http/utf8-chunks.js';
 import type { AnthropicUsage, StreamEvent } from './wire.js';
 
 export interface EventReaderOptions {
@@ -20,7 +21,7 @@ export interface EventReaderOptions {
  * `message_stop`, and a body that ends before it was cut off.
  */
 export async function* anthropicEvents(body: AsyncIterable<Buffer | Uint8Array>, options: EventReaderOptions): AsyncGenerator<StreamEvent> {
-  const decoder = new TextDecoder();
+  const decoder = new Utf8Chunks();
   let pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => void pending.push(event) });
   let complete = false;
@@ -29,7 +30,7 @@ export async function* anthropicEvents(body: AsyncIterable<Buffer | Uint8Array>,
     // connection ends cleanly and goes back to the keep-alive pool.
     for await (const chunk of body) {
       if (complete) continue;
-      parser.feed(decoder.decode(chunk, { stream: true }));
+      parser.feed(decoder.decode(chunk));
       if (pending.length === 0) continue;
       const events = pending;
       pending = [];

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../../core/errors.js';
 import { scrub } from './upstream-errors.js';
+import { Utf8Chunks } from './utf8-chunks.js';
 import type { StreamEvent } from '../types.js';
 
 /** How a stream's events are told apart (see SseJsonDecoder). */
@@ -37,7 +38,7 @@ export class SseJsonDecoder<T> {
   done = false;
   /** Why decoding stopped early: an error event, or a first event that is not JSON. */
   error: GatewayError | null = null;
-  private readonly text = new TextDecoder();
+  private readonly text = new Utf8Chunks();
   private readonly parser: EventSourceParser;
   private sawFinal = false;
   private first = true;
@@ -57,7 +58,7 @@ export class SseJsonDecoder<T> {
   }
 
   feed(chunk: Uint8Array): void {
-    if (this.open) this.parser.feed(this.text.decode(chunk, { stream: true }));
+    if (this.open) this.parser.feed(this.text.decode(chunk));
   }
 
   /** At the end of the body: the error of a stream cut off before its end, else null. */
