@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openStore } from '../store/open-store.js';
 import type { SqlGovernanceStore } from '../store/sql-store.js';
+import { PostgresWorkerSink } from '../store/postgres-writer.js';
 import { SqliteWorkerSink } from '../store/sqlite-writer.js';
 import { createTestDatabase, type TestDatabase } from '../store/testing/databases.js';
 import type { RequestRow } from '../store/types.js';
@@ -203,22 +204,41 @@ describe('the SQLite writer thread appends request entries with their rows', () 
   });
 });
 
-function insertRequestsSuite(name: string, open: () => Promise<{ store: SqlGovernanceStore; cleanup: () => Promise<void> }>): void {
-  describe(`AuditStore.insertRequests on ${name}`, () => {
+/** Where a suite's batches go: AuditStore.insertRequests on the main thread, or a writer thread. */
+interface BatchSink {
+  insertRequests(rows: readonly RequestRow[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+function insertRequestsSuite(
+  name: string,
+  open: () => Promise<{ store: SqlGovernanceStore; cleanup: () => Promise<void>; url: string }>,
+  sinkOf: (store: SqlGovernanceStore, audit: AuditStore, options: AppendOptions, url: string) => BatchSink = (_store, audit, options) => ({
+    insertRequests: (batch) => audit.insertRequests(batch, options),
+    close: async () => {},
+  }),
+): void {
+  describe(name, () => {
     let store: SqlGovernanceStore;
     let cleanup: () => Promise<void>;
     let audit: AuditStore;
+    let sink: BatchSink;
     const options: AppendOptions = { checkpointEvery: 10, secret: SECRET };
     before(async () => {
-      ({ store, cleanup } = await open());
+      let url: string;
+      ({ store, cleanup, url } = await open());
       audit = new AuditStore(store.db, store.kind);
+      sink = sinkOf(store, audit, options, url);
     });
-    after(() => cleanup());
+    after(async () => {
+      await sink.close();
+      await cleanup();
+    });
 
     test('rows and their entries are written together, retries add nothing, and a refused entry keeps the rows out too', async () => {
       const batch = rows(1, 23);
-      await audit.insertRequests(batch, options);
-      await audit.insertRequests(batch, options);
+      await sink.insertRequests(batch);
+      await sink.insertRequests(batch);
       assert.deepEqual(await counts(store), { requests: 23, entries: 23, checkpoints: 1 });
       assert.equal((await store.getRequest(batch[7]!.id))?.alias, 'chat');
 
@@ -230,31 +250,47 @@ function insertRequestsSuite(name: string, open: () => Promise<{ store: SqlGover
       } else {
         await sql`create trigger refuse_poison before insert on audit_entries when new.subject = 'poison' begin select raise(abort, 'entry refused'); end`.execute(store.db);
       }
-      await assert.rejects(audit.insertRequests(poisoned, options), /entry refused/);
+      await assert.rejects(sink.insertRequests(poisoned), /entry refused/);
       assert.deepEqual(await counts(store), { requests: 23, entries: 23, checkpoints: 1 });
       await sql`drop trigger refuse_poison${sql.raw(store.kind === 'postgres' ? ' on audit_entries' : '')}`.execute(store.db);
-      await audit.insertRequests(poisoned, options);
+      await sink.insertRequests(poisoned);
       assert.deepEqual(await counts(store), { requests: 28, entries: 28, checkpoints: 1 });
       const report = await verifyAuditChain(audit, SECRET);
       assert.equal(report.ok, true, JSON.stringify(report.broken));
     });
+
+    test('admin actions appended on the main thread meanwhile keep one chain with the batches’ entries', async () => {
+      const writes: Promise<unknown>[] = [];
+      for (let round = 0; round < 10; round++) {
+        writes.push(sink.insertRequests(rows(1_000 + round * 10, 10)));
+        writes.push(audit.append([{ id: randomUUID(), ts: Date.now(), kind: 'key.updated', actor: 'master', team_id: null, subject: `key-${round}`, data: { rpm: round } }], options));
+      }
+      await Promise.all(writes);
+      const report = await verifyAuditChain(audit, SECRET);
+      assert.equal(report.ok, true, JSON.stringify(report.broken));
+      const { entries } = await counts(store);
+      assert.equal(await distinctPredecessors(store), entries, 'no two entries share a predecessor: the chain did not fork');
+    });
   });
 }
 
-insertRequestsSuite('SQLite in memory', async () => {
+insertRequestsSuite('AuditStore.insertRequests on SQLite in memory', async () => {
   const store = await openStore({ url: ':memory:' });
-  return { store, cleanup: () => store.close() };
+  return { store, cleanup: () => store.close(), url: ':memory:' };
 });
 
-let database: TestDatabase | null = null;
-insertRequestsSuite('Postgres', async () => {
-  database = await createTestDatabase();
+async function postgres(): Promise<{ store: SqlGovernanceStore; cleanup: () => Promise<void>; url: string }> {
+  const database: TestDatabase = await createTestDatabase();
   const store = await openStore({ url: database.url });
   return {
     store,
+    url: database.url,
     cleanup: async () => {
       await store.close();
-      await database?.drop();
+      await database.drop();
     },
   };
-});
+}
+
+insertRequestsSuite('AuditStore.insertRequests on Postgres', postgres);
+insertRequestsSuite('the Postgres writer thread appends request entries with their rows', postgres, (_store, _audit, options, url) => new PostgresWorkerSink(url, options));

@@ -9,7 +9,11 @@ import type { Logger } from '../telemetry/logger.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { openStore } from '../store/open-store.js';
 import { RequestWriter } from '../store/request-writer.js';
+import { PostgresWorkerSink } from '../store/postgres-writer.js';
 import { SqliteWorkerSink } from '../store/sqlite-writer.js';
+import type { WriterThread } from '../store/writer-thread.js';
+import type { SqlGovernanceStore } from '../store/sql-store.js';
+import type { AppendOptions } from '../audit/chain.js';
 import { createNotifier } from '../store/notifiers.js';
 import { startRetention, type RetentionHandle } from '../store/retention.js';
 import type { AttemptRecord, ChangeEvent, ChangeNotifier, GovernanceStore, RequestRow } from '../store/types.js';
@@ -54,7 +58,7 @@ export class Governance {
     readonly notifier: ChangeNotifier,
     readonly service: GovernanceService,
     private readonly logger: Logger,
-    private readonly sqliteSink: SqliteWorkerSink | null,
+    private readonly writerThread: WriterThread | null,
     /** The hash-chained audit log (docs/audit.md); null when `audit.enabled` is false. */
     readonly audit: AuditLog | null,
     /** Redacted prompts and completions under a `log_bodies` data policy. */
@@ -78,10 +82,11 @@ export class Governance {
     // Requests' audit entries are appended with their rows, in the writer's transaction.
     const auditOptions = config.audit.enabled ? auditAppendOptions(config.audit) : null;
     const auditStore = config.audit.enabled ? new AuditStore(store.db, store.kind) : null;
-    // A SQLite file is written from a worker thread, so that a batch never stalls requests.
-    const sqliteSink =
-      store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:' ? new SqliteWorkerSink(store.location, { audit: auditOptions }) : null;
-    const sink = sqliteSink ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
+    // The request log is written from a worker thread, so that a batch never stalls requests: a
+    // SQLite file by its own connection, Postgres by its own small pool. (SQLite in memory is one
+    // connection's, so it is written here.)
+    const writerThread = requestWriterThread(store, settings, auditOptions);
+    const sink = writerThread ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
     const writer = new RequestWriter(sink, {
       flushIntervalMs: REQUEST_LOG_FLUSH_MS,
       batchSize: 256,
@@ -96,7 +101,7 @@ export class Governance {
       flushIntervalMs: REQUEST_LOG_FLUSH_MS,
     });
     const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms, audit);
-    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, sqliteSink, audit, bodies);
+    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, writerThread, audit, bodies);
     notifier.subscribe((event: ChangeEvent) => {
       directory.apply(event).catch((error: Error) => logger.warn({ reason: error.message }, 'could not apply a key change'));
     });
@@ -167,7 +172,7 @@ export class Governance {
     this.retention?.stop();
     await this.writer.close(flushTimeoutMs);
     await Promise.all([this.audit?.close(flushTimeoutMs), this.bodies.close(flushTimeoutMs)]);
-    await this.sqliteSink?.close();
+    await this.writerThread?.close();
     await Promise.allSettled([this.notifier.close(), this.limits.close()]);
     await this.store.close();
   }
@@ -216,6 +221,13 @@ function attemptRecords(ctx: RequestContext): AttemptRecord[] | null {
  * Without a configured pepper, a single instance makes one up once and keeps it next to its
  * SQLite file. Replicas on Postgres must share a configured one.
  */
+/** The worker thread that writes the request log (with the requests' audit entries), or null where none can. */
+function requestWriterThread(store: SqlGovernanceStore, settings: Config['governance'], audit: AppendOptions | null): WriterThread | null {
+  if (store.kind === 'postgres' && store.connectionString !== null) return new PostgresWorkerSink(store.connectionString, audit);
+  if (store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:') return new SqliteWorkerSink(store.location, { audit });
+  return null;
+}
+
 function localPepper(databaseUrl: string | undefined, sqlitePath: string): string {
   if (databaseUrl !== undefined) {
     throw new Error('governance.key_pepper (STELLWERK_KEY_PEPPER) must be set when the store is Postgres: every replica needs the same one');

@@ -17,6 +17,7 @@ import { EMPTY_HEAD, freshEvents, planAppend, requestEvent, type AppendOptions, 
 import type { AuditCheckpoint } from '../audit/types.js';
 import { requestToRow } from './rows.js';
 import type { RequestRow } from './types.js';
+import type { WriterThreadAnswer } from './writer-thread.js';
 
 export interface SqliteWriterData {
   readonly path: string;
@@ -98,9 +99,9 @@ parentPort!.on('message', (batch: Batch | 'close') => {
     return;
   }
   try {
-    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows) });
+    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows) } satisfies WriterThreadAnswer);
   } catch (error) {
     // SQLite's message only (it never holds bound values, so neither rows nor the secret).
-    parentPort!.postMessage({ id: batch.id, error: (error as Error).message });
+    parentPort!.postMessage({ id: batch.id, error: (error as Error).message } satisfies WriterThreadAnswer);
   }
 });

@@ -1,0 +1,49 @@
+/**
+ * The thread of PostgresWorkerSink (postgres-writer.ts): its own pool of two connections, the
+ * request rows and their audit entries written in one transaction under the chain's append lock,
+ * exactly as AuditStore.insertRequests does on the main thread (it is the same code).
+ * Migrations are the main thread's: the store is open and migrated before this thread starts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { AuditStore } from '../audit/audit-store.js';
+import type { AppendOptions } from '../audit/chain.js';
+import { createPostgresStore } from './open-store.js';
+import type { RequestRow } from './types.js';
+import type { WriterThreadAnswer } from './writer-thread.js';
+
+export interface PostgresWriterData {
+  readonly connectionString: string;
+  /** Append each row's audit entry with it; null: the audit log is off. Holds the HMAC secret. */
+  readonly audit: AppendOptions | null;
+}
+
+interface Batch {
+  readonly id: number;
+  readonly rows: readonly RequestRow[];
+}
+
+const { connectionString, audit } = workerData as PostgresWriterData;
+// An idle connection's error (a server restart) is not fatal: the pool opens a new one, and a
+// batch that fails meanwhile is answered with its error and retried by the writer.
+const store = createPostgresStore(connectionString, { poolSize: 2, onPoolError: () => {} });
+const sink = audit === null ? store : new AuditStore(store.db, 'postgres').requestSink(audit);
+
+/** Batches being written; `close` waits for them (the writer sends it only after its last batch was answered). */
+const writing = new Set<Promise<unknown>>();
+
+parentPort!.on('message', (batch: Batch | 'close') => {
+  if (batch === 'close') {
+    void Promise.allSettled(writing)
+      .then(() => store.close())
+      .finally(() => parentPort!.close());
+    return;
+  }
+  const write = sink.insertRequests(batch.rows);
+  writing.add(write);
+  void write.finally(() => writing.delete(write)).catch(() => {});
+  write.then(
+    () => parentPort!.postMessage({ id: batch.id } satisfies WriterThreadAnswer),
+    // The driver's message only: pg's errors name the statement's problem, never bound values or the password.
+    (error: unknown) => parentPort!.postMessage({ id: batch.id, error: error instanceof Error ? error.message : String(error) } satisfies WriterThreadAnswer),
+  );
+});
