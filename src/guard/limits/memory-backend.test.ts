@@ -94,3 +94,17 @@ test('memory: money must be whole nano-USD; timings must be positive integers', 
   await assert.rejects(backend.settle(reservation, 1, 1.5), RangeError);
   assert.throws(() => new MemoryLimitBackend({ windowMs: 0 }), RangeError);
 });
+
+test('memory: reservation ids are unique across instances, so one instance never settles another’s', async () => {
+  const key = scopeWith({ maxParallel: 1, budgetNanos: 10_000 });
+  const first = new MemoryLimitBackend();
+  const second = new MemoryLimitBackend();
+  const mine = admitted(await first.admit(request([key], 1, 1_000)));
+  const theirs = admitted(await second.admit(request([key], 1, 1_000)));
+  assert.notEqual(mine.id, theirs.id);
+  await first.settle(theirs, 1, 0);
+  refused(await first.admit(request([key], 1, 1_000)), 'parallel', key);
+  assert.equal(await first.spend(key), 1_000, 'the other instance’s settlement changed nothing here');
+  await first.settle(mine, 1, 400);
+  assert.equal(await first.spend(key), 400);
+});

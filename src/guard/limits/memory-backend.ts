@@ -71,6 +71,13 @@ export class MemoryLimitBackend implements LimitBackend {
   private readonly scopes = new Map<string, ScopeState>();
   /** Unsettled reservations in admission order, so expired leases are found from the front. */
   private readonly open = new Map<string, OpenReservation>();
+  /**
+   * Reservation ids: this instance's random prefix and a counter. Unique like a UUID per
+   * reservation (a reservation of another instance can never settle one of these), without a
+   * random UUID per request.
+   */
+  private readonly idPrefix = `${randomUUID()}:`;
+  private idCount = 0;
 
   constructor(options: MemoryLimitBackendOptions = {}) {
     this.timings = resolveTimings(options);
@@ -153,7 +160,7 @@ export class MemoryLimitBackend implements LimitBackend {
   }
 
   private charge(views: readonly ScopeView[], request: AdmissionRequest, index: number, now: number): Reservation {
-    const id = randomUUID();
+    const id = this.idPrefix + (++this.idCount).toString(36);
     const charged: Record<string, string> = { [RESERVATION_BACKEND]: 'memory' };
     for (const { scope, state, period } of views) {
       if (scope.rpm !== null) {
