@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openStore } from '../store/open-store.js';
@@ -189,6 +190,32 @@ describe('the SQLite writer thread appends request entries with their rows', () 
     assert.equal(report.entries, entries);
     assert.equal(await distinctPredecessors(store), entries, 'no two entries share a predecessor: the chain did not fork');
     assert.equal((await audit.list({ kind: 'key.updated', limit: 100 })).length, 15);
+  });
+
+  test('a writer thread that dies is replaced at a later batch, and the chain goes on from where it was', async () => {
+    /** The thread ends as on a native fault: terminated from outside. */
+    const kill = (sink: SqliteWorkerSink) => (sink as unknown as { worker: Worker }).worker.terminate();
+    const waiting = new SqliteWorkerSink(path, { audit: options, restartDelayMs: 60_000 });
+    await waiting.insertRequests(rows(3_000, 2));
+    await kill(waiting);
+    await assert.rejects(waiting.insertRequests(rows(3_002, 1)), /writer thread stopped/, 'within the delay a batch fails at once');
+    await waiting.close();
+
+    const replaced = new SqliteWorkerSink(path, { audit: options, restartDelayMs: 0 });
+    try {
+      await replaced.insertRequests(rows(3_010, 2));
+      const before = await counts(store);
+      await kill(replaced);
+      const batch = rows(3_020, 3);
+      await replaced.insertRequests(batch);
+      await replaced.insertRequests(batch);
+      const after = await counts(store);
+      assert.equal(after.requests, before.requests + 3);
+      assert.equal(after.entries, before.entries + 3);
+      assert.equal((await verifyAuditChain(audit, SECRET)).ok, true);
+    } finally {
+      await replaced.close();
+    }
   });
 
   test('with an interval, the thread checkpoints a head older than it without waiting for checkpoint_every', async () => {

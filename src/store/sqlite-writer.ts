@@ -9,6 +9,8 @@ export interface SqliteWorkerSinkOptions {
    * absent: the audit log is off. The secret in it goes to the thread and nowhere else.
    */
   readonly audit?: AppendOptions | null;
+  /** How long after the thread died a new one may start (default 1,000 ms). */
+  readonly restartDelayMs?: number;
 }
 
 /**
@@ -19,6 +21,6 @@ export interface SqliteWorkerSinkOptions {
 export class SqliteWorkerSink extends WriterThread {
   constructor(path: string, options: SqliteWorkerSinkOptions = {}) {
     const data: SqliteWriterData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, audit: options.audit ?? null };
-    super('sqlite-writer-worker', data);
+    super('sqlite-writer-worker', data, options.restartDelayMs);
   }
 }

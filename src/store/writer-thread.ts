@@ -14,42 +14,37 @@ export interface WriterThreadAnswer {
  * their audit entries and the database's own work happen in the thread, so a batch never stalls
  * the requests in flight. `entry` names the thread's module in this folder
  * (`sqlite-writer-worker`, `postgres-writer-worker`); it answers each `{id, rows}` with
- * `{id}` or `{id, error}` and closes its connection on `'close'`.
+ * `{id}` or `{id, error}` and closes its connection on `'close'`. A thread that dies (a crash, a
+ * native fault) is replaced at the first batch after `restartDelayMs`; its batches in flight fail and
+ * are retried by the writer, and inserts are idempotent, so none is lost or written twice.
  */
 export class WriterThread {
-  private readonly worker: Worker;
+  private worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  /** Why the thread is gone; later batches fail at once (and are retried by the writer) rather than wait for ever. */
-  private stopped: Error | null = null;
+  /**
+   * Why the thread is gone. Batches fail at once (the writer keeps and retries them) rather than
+   * wait for ever, until a new thread is started: at the first batch after restartDelayMs.
+   */
+  private stopped: { readonly error: Error; readonly at: number } | null = null;
+  private closing = false;
 
-  constructor(entry: string, workerData: unknown) {
-    const typescript = import.meta.url.endsWith('.ts');
-    const url = new URL(`./${entry}.${typescript ? 'ts' : 'js'}`, import.meta.url);
-    // The built code runs as plain JS. Under tsx (tests) the thread first registers tsx's loader
-    // and then imports the TypeScript entry (Node 20 does not apply `--import tsx` in execArgv
-    // to a worker's own entry file).
-    this.worker = typescript
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, {
-          eval: true,
-          workerData,
-        })
-      : new Worker(url, { workerData });
-    this.worker.unref();
-    this.worker.on('message', (message: WriterThreadAnswer) => {
-      const waiter = this.pending.get(message.id);
-      if (waiter === undefined) return;
-      this.pending.delete(message.id);
-      if (message.error === undefined) waiter.resolve();
-      else waiter.reject(new Error(message.error));
-    });
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', () => this.failAll(new Error('the request-log writer thread stopped')));
+  constructor(
+    private readonly entry: string,
+    private readonly workerData: unknown,
+    /** How long after a thread stopped the next one may start: one that dies at once is not restarted in a loop. */
+    private readonly restartDelayMs = 1_000,
+  ) {
+    this.worker = this.start();
   }
 
   insertRequests(rows: readonly RequestRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    if (this.stopped !== null) return Promise.reject(this.stopped);
+    if (this.stopped !== null) {
+      if (this.closing || Date.now() - this.stopped.at < this.restartDelayMs) return Promise.reject(this.stopped.error);
+      this.stopped = null;
+      this.worker = this.start();
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -58,15 +53,45 @@ export class WriterThread {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.stopped !== null) return;
     // Unref'd so that it never holds the process open; while closing, it must.
     this.worker.ref();
     this.worker.postMessage('close');
     await new Promise((resolve) => this.worker.once('exit', resolve));
   }
 
+  private start(): Worker {
+    const typescript = import.meta.url.endsWith('.ts');
+    const url = new URL(`./${this.entry}.${typescript ? 'ts' : 'js'}`, import.meta.url);
+    // The built code runs as plain JS. Under tsx (tests) the thread first registers tsx's loader
+    // and then imports the TypeScript entry (Node 20 does not apply `--import tsx` in execArgv
+    // to a worker's own entry file).
+    const worker = typescript
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, {
+          eval: true,
+          workerData: this.workerData,
+        })
+      : new Worker(url, { workerData: this.workerData });
+    worker.unref();
+    worker.on('message', (message: WriterThreadAnswer) => {
+      const waiter = this.pending.get(message.id);
+      if (waiter === undefined) return;
+      this.pending.delete(message.id);
+      if (message.error === undefined) waiter.resolve();
+      else waiter.reject(new Error(message.error));
+    });
+    // Only the current thread's end counts: a replaced one's late events must not fail its successor.
+    worker.on('error', (error) => this.worker === worker && this.failAll(error));
+    worker.on('exit', () => this.worker === worker && this.failAll(new Error('the request-log writer thread stopped')));
+    return worker;
+  }
+
+  /** The thread is gone: every batch it held fails (and is retried by the writer). */
   private failAll(error: Error): void {
-    this.stopped ??= error;
+    this.stopped ??= { error, at: Date.now() };
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
 }
+
