@@ -36,6 +36,11 @@ function chat(running: RunningGateway, model: string, headers: Record<string, st
   });
 }
 
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return `${String(error)}: ${cause?.code ?? ''} ${cause?.message ?? String(cause)}`;
+}
+
 async function answerOf(response: Response): Promise<string> {
   const body = (await response.json()) as { choices: { message: { content: string } }[] };
   return body.choices[0]!.message.content;
@@ -49,7 +54,11 @@ describe('resilience under failing deployments', () => {
     const running = await gateway(
       `${FAST_RETRY}  breaker: { failures: 3, min_requests: 100000, open_ms: 1000 }\nmodels:\n  - name: m\n    deployments:\n${deployment(failing!)}${deployment(resetting!)}${deployment(healthy!)}`,
     );
-    const responses = await Promise.all(Array.from({ length: 1000 }, () => chat(running, 'm')));
+    const settled = await Promise.allSettled(Array.from({ length: 1000 }, () => chat(running, 'm')));
+    // A request that got no answer at all says why (fetch's own message is only "fetch failed").
+    const unanswered = settled.flatMap((result) => (result.status === 'rejected' ? [causeOf(result.reason)] : []));
+    assert.deepEqual(unanswered, [], 'every request of the burst got an answer');
+    const responses = settled.map((result) => (result as PromiseFulfilledResult<Response>).value);
     assert.deepEqual([...new Set(responses.map((response) => response.status))], [200]);
     for (const response of responses) assert.equal(await answerOf(response), 'answer from healthy');
     assert.equal(healthy!.count, 1000);
