@@ -8,18 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AuditStore } from '../audit/audit-store.js';
 import type { AppendOptions } from '../audit/chain.js';
 import { createPostgresStore } from './open-store.js';
-import type { RequestRow } from './types.js';
-import type { WriterThreadAnswer } from './writer-thread.js';
+import type { WriterThreadAnswer, WriterThreadBatch } from './writer-thread.js';
 
 export interface PostgresWriterData {
   readonly connectionString: string;
   /** Append each row's audit entry with it; null: the audit log is off. Holds the HMAC secret. */
   readonly audit: AppendOptions | null;
-}
-
-interface Batch {
-  readonly id: number;
-  readonly rows: readonly RequestRow[];
 }
 
 const { connectionString, audit } = workerData as PostgresWriterData;
@@ -31,7 +25,7 @@ const sink = audit === null ? store : new AuditStore(store.db, 'postgres').reque
 /** Batches being written; `close` waits for them (the writer sends it only after its last batch was answered). */
 const writing = new Set<Promise<unknown>>();
 
-parentPort!.on('message', (batch: Batch | 'close') => {
+parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
   if (batch === 'close') {
     void Promise.allSettled(writing)
       .then(() => store.close())

@@ -17,18 +17,13 @@ import { EMPTY_HEAD, freshEvents, planAppend, requestEvent, type AppendOptions, 
 import type { AuditCheckpoint } from '../audit/types.js';
 import { requestToRow } from './rows.js';
 import type { RequestRow } from './types.js';
-import type { WriterThreadAnswer } from './writer-thread.js';
+import type { WriterThreadAnswer, WriterThreadBatch } from './writer-thread.js';
 
 export interface SqliteWriterData {
   readonly path: string;
   readonly busyTimeoutMs: number;
   /** Append each row's audit entry with it; null: the audit log is off. Holds the HMAC secret. */
   readonly audit: AppendOptions | null;
-}
-
-interface Batch {
-  readonly id: number;
-  readonly rows: readonly RequestRow[];
 }
 
 const { path, busyTimeoutMs, audit } = workerData as SqliteWriterData;
@@ -92,7 +87,7 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
   return { inserted, appended: plan.rows.length };
 });
 
-parentPort!.on('message', (batch: Batch | 'close') => {
+parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
   if (batch === 'close') {
     database.close();
     parentPort!.close();

@@ -1,6 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { RequestRow } from './types.js';
 
+/** What a writer thread's entry module is sent: a batch of rows, or `'close'`. */
+export interface WriterThreadBatch {
+  readonly id: number;
+  readonly rows: readonly RequestRow[];
+}
+
 /** What a writer thread's entry module answers for each batch (see sqlite-writer-worker.ts). */
 export interface WriterThreadAnswer {
   readonly id: number;
@@ -48,7 +54,7 @@ export class WriterThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, rows });
+      this.worker.postMessage({ id, rows } satisfies WriterThreadBatch);
     });
   }
 

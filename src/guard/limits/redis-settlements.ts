@@ -97,7 +97,7 @@ export class SettlementBatch {
  * of settlements, then per settlement its id, how many counters, how many parallel sets, and
  * the counters' deltas.
  */
-export function settleCall(openKey: string, batch: readonly { readonly settlement: Settlement }[]): { keys: string[]; args: string[] } {
+function settleCall(openKey: string, batch: readonly { readonly settlement: Settlement }[]): { keys: string[]; args: string[] } {
   const keys = [openKey];
   const args = [String(batch.length)];
   for (const { settlement } of batch) {
