@@ -22,22 +22,22 @@ const { connectionString, audit } = workerData as PostgresWriterData;
 const store = createPostgresStore(connectionString, { poolSize: 2, onPoolError: () => {} });
 const sink = audit === null ? store : new AuditStore(store.db, 'postgres').requestSink(audit);
 
-/** Batches being written; `close` waits for them (the writer sends it only after its last batch was answered). */
+/** Batches being written; `close` waits for them (a writer whose flush timed out may close with one in flight). */
 const writing = new Set<Promise<unknown>>();
 
 parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
   if (batch === 'close') {
-    void Promise.allSettled(writing)
+    void Promise.all(writing)
       .then(() => store.close())
       .finally(() => parentPort!.close());
     return;
   }
-  const write = sink.insertRequests(batch.rows);
-  writing.add(write);
-  void write.finally(() => writing.delete(write)).catch(() => {});
-  write.then(
+  // Answered either way, so `written` never rejects.
+  const written = sink.insertRequests(batch.rows).then(
     () => parentPort!.postMessage({ id: batch.id } satisfies WriterThreadAnswer),
     // The driver's message only: pg's errors name the statement's problem, never bound values or the password.
     (error: unknown) => parentPort!.postMessage({ id: batch.id, error: error instanceof Error ? error.message : String(error) } satisfies WriterThreadAnswer),
   );
+  writing.add(written);
+  void written.finally(() => writing.delete(written));
 });

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RequestRow } from './types.js';
 
-/** What a writer thread's entry module is sent: a batch of rows, or `'close'`. */
+/** A batch of rows as a writer thread's entry module is sent it (the only other message is `'close'`). */
 export interface WriterThreadBatch {
   readonly id: number;
   readonly rows: readonly RequestRow[];
