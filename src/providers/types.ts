@@ -35,6 +35,15 @@ export type StreamEvent<T> = Parsed<T>;
 /** A started stream: headers have arrived with success, events follow. */
 export type EventStream<T> = AsyncIterable<StreamEvent<T>>;
 
+/**
+ * A stream read in batches: each `nextBatch()` resolves with every event decoded so far (at
+ * least one), or null at the end. `return()` stops it early (the upstream call is aborted).
+ */
+export interface EventBatches<T> {
+  nextBatch(): Promise<readonly StreamEvent<T>[] | null>;
+  return(): void;
+}
+
 /** A legacy text completion chunk or answer: passed through, only `usage` is read. */
 export interface CompletionObject {
   usage?: Usage | null;

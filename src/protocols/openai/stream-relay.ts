@@ -1,5 +1,6 @@
 import { toGatewayError } from '../../core/errors.js';
 import type { EventStream } from '../../providers/types.js';
+import { eventBatches } from '../../providers/event-batches.js';
 import type { RequestContext } from '../../server/request-context.js';
 import { openAiErrorBody } from './errors.js';
 import { usageOf } from './operations.js';
@@ -44,30 +45,41 @@ function chunkText(ctx: RequestContext, chunk: OpenAiChunk, raw: string | null):
 }
 
 /**
- * Sends a started upstream stream to the client as OpenAI server-sent events (those of one
- * upstream read in one socket write), waiting for the socket to drain before pulling more
- * (backpressure up to the upstream). The usage chunk is kept for accounting and shown only to a client that asked for
- * it, with the request's cost, energy and CO₂e added as `stellwerk` (headers are sent by then).
- * Without a usage chunk the streamed text is counted at the end (usage marked estimated), and a
- * client that asked for usage gets a usage chunk made by the gateway. A failure after the first
- * byte ends the stream with an `{"error": …}` event, never a hang.
+ * Sends a started upstream stream to the client as OpenAI server-sent events: the events of one
+ * upstream read go in one write (one string, one HTTP chunk), and the socket must drain before
+ * more is taken (backpressure up to the upstream). The usage chunk is kept for accounting and
+ * shown only to a client that asked for it, with the request's cost, energy and CO₂e added as
+ * `stellwerk` (headers are sent by then). Without a usage chunk the streamed text is counted at
+ * the end (usage marked estimated), and a client that asked for usage gets a usage chunk made by
+ * the gateway. A failure after the first byte ends the stream with an `{"error": …}` event,
+ * never a hang.
  */
 export async function relayOpenAiStream(ctx: RequestContext, events: EventStream<unknown>): Promise<void> {
   const res = ctx.res;
   ctx.status = 200;
   res.writeHead(200, SSE_HEADERS);
+  const batches = eventBatches(events);
+  let ended = false;
+  /** The batch's text so far: on a failure in the middle of a batch, its events before it still go out. */
+  let out = '';
   try {
-    for await (const event of events) {
-      const raw = event.raw;
-      // An ordinary chunk (no usage to take out or add to) goes on as the upstream wrote it,
-      // unparsed; the stream tally looks at it only if no usage ever arrives.
-      const ordinary = raw !== null && !USAGE_OBJECT.test(raw) && (ctx.clientWantsUsage || !raw.includes('"usage"'));
-      if (ordinary) observeStreamEvent(ctx, event);
-      const text = ordinary ? raw : chunkText(ctx, event.value as OpenAiChunk, raw);
-      if (text === null) continue;
+    for (let batch = await batches.nextBatch(); batch !== null; batch = await batches.nextBatch()) {
+      for (const event of batch) {
+        const raw = event.raw;
+        // An ordinary chunk (no usage to take out or add to) goes on as the upstream wrote it,
+        // unparsed; the stream tally looks at it only if no usage ever arrives.
+        const ordinary = raw !== null && !USAGE_OBJECT.test(raw) && (ctx.clientWantsUsage || !raw.includes('"usage"'));
+        if (ordinary) observeStreamEvent(ctx, event);
+        const text = ordinary ? raw : chunkText(ctx, event.value as OpenAiChunk, raw);
+        if (text !== null) out += 'data: ' + text + '\n\n';
+      }
+      if (out === '') continue;
       if (ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
-      if (!writeBatched(res, `data: ${text}\n\n`)) await drained(ctx);
+      const fits = writeBatched(res, out);
+      out = '';
+      if (!fits) await drained(ctx);
     }
+    ended = true;
     if (ctx.usage === null) {
       await completeUsage(ctx);
       if (ctx.clientWantsUsage && ctx.usage !== null) {
@@ -77,6 +89,7 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
     }
     res.end('data: [DONE]\n\n');
   } catch (thrown) {
+    if (!ended) batches.return();
     const error = toGatewayError(thrown);
     ctx.error = error;
     // What was streamed before the break was generated (and billed upstream): count it.
@@ -85,6 +98,7 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
       ctx.status = 499;
       return;
     }
-    res.end(`data: ${openAiErrorBody(error)}\n\n`);
+    if (out !== '' && ctx.ttftMs === null) ctx.ttftMs = ctx.elapsedMs();
+    res.end(`${out}data: ${openAiErrorBody(error)}\n\n`);
   }
 }

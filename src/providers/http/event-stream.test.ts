@@ -6,6 +6,7 @@ import { GatewayError } from '../../core/errors.js';
 import { CallSignal } from './abort.js';
 import { fetchEventStream, type EventStreamSettings } from './event-stream.js';
 import type { StreamEvent } from '../types.js';
+import { eventBatches } from '../event-batches.js';
 
 const SETTINGS: EventStreamSettings = {
   isFinal: (value) => (value as { done?: boolean }).done === true,
@@ -162,6 +163,58 @@ test('fetchEventStream: a consumer that does not read pauses the upstream (backp
       assert.equal(finished, false, `the server wrote all ${total} events: nothing held it back`);
       const raws = await collect(events);
       assert.equal(raws.length, total + 1);
+    },
+  );
+});
+
+test('fetchEventStream: nextBatch hands over every event decoded so far at once, then null at the end', async () => {
+  let sendRest: () => void = () => {};
+  await withUpstream(
+    (_req, res) => {
+      sse(res);
+      // Three events in one write (one read on the other side), the rest only when asked.
+      res.write('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n');
+      sendRest = () => res.end('data: {"n":4,"done":true}\n\ndata: [DONE]\n\n');
+    },
+    async (pool) => {
+      const events = await fetchEventStream(pool, POST, new CallSignal(), SETTINGS);
+      const batches = eventBatches(events);
+      assert.deepEqual((await batches.nextBatch())!.map((event) => event.raw), ['{"n":1}', '{"n":2}', '{"n":3}']);
+      const waiting = batches.nextBatch();
+      sendRest();
+      assert.deepEqual((await waiting)!.map((event) => event.raw), ['{"n":4,"done":true}']);
+      assert.equal(await batches.nextBatch(), null);
+      assert.equal(await batches.nextBatch(), null);
+    },
+  );
+});
+
+test('fetchEventStream: a batch holds the events before an error event; the next batch is the error', async () => {
+  await withUpstream(
+    (_req, res) => {
+      sse(res);
+      res.write('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"error":{"message":"upstream-secret broke"}}\n\n');
+    },
+    async (pool, closed) => {
+      const batches = eventBatches(await fetchEventStream(pool, POST, new CallSignal(), SETTINGS));
+      assert.deepEqual((await batches.nextBatch())!.map((event) => event.raw), ['{"n":1}', '{"n":2}']);
+      await assert.rejects(batches.nextBatch(), (error: unknown) => error instanceof GatewayError && error.message === '[redacted] broke');
+      assert.equal(await closed, false);
+    },
+  );
+});
+
+test('fetchEventStream: return() on a batched stream aborts the call', async () => {
+  await withUpstream(
+    (_req, res) => {
+      sse(res);
+      res.write('data: {"n":1}\n\n');
+    },
+    async (pool, closed) => {
+      const batches = eventBatches(await fetchEventStream(pool, POST, new CallSignal(), SETTINGS));
+      assert.equal((await batches.nextBatch())!.length, 1);
+      batches.return();
+      assert.equal(await closed, false);
     },
   );
 });

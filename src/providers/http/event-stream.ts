@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayError } from '../../core/errors.js';
-import type { EventStream, StreamEvent } from '../types.js';
+import type { EventBatches, EventStream, StreamEvent } from '../types.js';
 import type { AbortLike } from './abort.js';
 import { AbortableHandler } from './abortable-handler.js';
 import { SseJsonDecoder, type SseDecodeOptions, type SseEvent } from './sse-events.js';
@@ -35,9 +35,12 @@ export function fetchEventStream<T>(dispatcher: Dispatcher, options: Dispatcher.
   });
 }
 
-type Waiter<T> = { resolve: (result: IteratorResult<StreamEvent<T>>) => void; reject: (error: unknown) => void };
+/** A consumer waiting for the next event (`next`) or for the next batch of them (`nextBatch`). */
+type Waiter<T> =
+  | { readonly batch: false; resolve: (result: IteratorResult<StreamEvent<T>>) => void; reject: (error: unknown) => void }
+  | { readonly batch: true; resolve: (events: readonly StreamEvent<T>[] | null) => void; reject: (error: unknown) => void };
 
-class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>> {
+class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>>, EventBatches<T> {
   private resumeSocket: (() => void) | null = null;
   private paused = false;
   /** Until a 2xx status (or a failure): how the caller learns how the call began. */
@@ -124,7 +127,15 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
     if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
     if (this.failed !== null) return this.takeFailure();
     if (this.ended || this.decoder.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    return new Promise((resolve, reject) => (this.waiter = { batch: false, resolve, reject }));
+  }
+
+  /** Every event decoded so far, at once: those of one network read usually come together. */
+  nextBatch(): Promise<readonly StreamEvent<T>[] | null> {
+    if (this.head < this.queue.length) return Promise.resolve(this.takeAll());
+    if (this.failed !== null) return this.takeFailure();
+    if (this.ended || this.decoder.done) return Promise.resolve(null);
+    return new Promise((resolve, reject) => (this.waiter = { batch: true, resolve, reject }));
   }
 
   /** The consumer stops early (client gone, or a failure on its side): the call is aborted. */
@@ -147,15 +158,25 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   private take(): SseEvent<T> {
     const event = this.queue[this.head]!;
     this.queue[this.head++] = undefined as unknown as SseEvent<T>;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-      if (this.paused) {
-        this.paused = false;
-        this.resumeSocket?.();
-      }
-    }
+    if (this.head === this.queue.length) this.emptied();
     return event;
+  }
+
+  private takeAll(): SseEvent<T>[] {
+    const events = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    this.queue = [];
+    this.emptied();
+    return events;
+  }
+
+  /** The queue was taken to its end: a paused socket reads again. */
+  private emptied(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.resumeSocket?.();
+    }
   }
 
   private takeFailure(): Promise<never> {
@@ -176,13 +197,15 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
     if (waiter === null) return;
     if (this.head < this.queue.length) {
       this.waiter = null;
-      waiter.resolve({ value: this.take(), done: false });
+      if (waiter.batch) waiter.resolve(this.takeAll());
+      else waiter.resolve({ value: this.take(), done: false });
     } else if (this.failed !== null) {
       this.waiter = null;
       waiter.reject(this.consumeFailure());
     } else if (this.ended || this.decoder.done) {
       this.waiter = null;
-      waiter.resolve({ value: undefined, done: true });
+      if (waiter.batch) waiter.resolve(null);
+      else waiter.resolve({ value: undefined, done: true });
     }
   }
 
