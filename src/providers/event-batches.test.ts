@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventBatches } from './event-batches.js';
-import type { StreamEvent } from './types.js';
+import { BatchIterator, eventBatches } from './event-batches.js';
+import type { EventBatches, StreamEvent } from './types.js';
 
 function event(n: number): StreamEvent<{ n: number }> {
   return { value: { n }, raw: JSON.stringify({ n }) };
@@ -48,4 +48,21 @@ test('eventBatches: a source that fails rejects its batch; after that the stream
   await assert.rejects(batches.nextBatch(), /broke/);
   batches.return();
   assert.equal(await batches.nextBatch(), null);
+});
+
+test('BatchIterator: the held batch comes first, one event or the rest of it at once, then the source; return reaches the source', async () => {
+  const later: (readonly StreamEvent<{ n: number }>[] | null)[] = [[event(3), event(4)], null];
+  let returned = 0;
+  const source: EventBatches<{ n: number }> = {
+    nextBatch: () => Promise.resolve(later.shift() ?? null),
+    return: () => void returned++,
+  };
+  const reader = new BatchIterator(source, [event(1), event(2)]);
+  assert.equal((await reader.next()).value?.value.n, 1);
+  assert.deepEqual((await reader.nextBatch())!.map((e) => e.value.n), [2]);
+  assert.equal((await reader.next()).value?.value.n, 3);
+  assert.deepEqual((await reader.nextBatch())!.map((e) => e.value.n), [4]);
+  assert.deepEqual(await reader.next(), { done: true, value: undefined });
+  await reader.return();
+  assert.equal(returned, 1);
 });

@@ -43,3 +43,51 @@ class OneByOne<T> implements EventBatches<T> {
     void this.iterator.return?.()?.catch(() => {});
   }
 }
+
+/**
+ * A batched stream read one event at a time (`for await`), optionally with a batch already read
+ * in front (a stream whose first events were awaited before it was handed on). It passes whole
+ * batches on too, so a reader in batches loses nothing by the layer. `return()` reaches the
+ * source, which frees the upstream's connection.
+ */
+export class BatchIterator<T> implements AsyncIterableIterator<StreamEvent<T>>, EventBatches<T> {
+  /** Events taken from the source but not yet handed on, from `at`. */
+  private held: readonly StreamEvent<T>[] | null;
+  private at = 0;
+
+  constructor(
+    private readonly source: EventBatches<T>,
+    first: readonly StreamEvent<T>[] | null = null,
+  ) {
+    this.held = first;
+  }
+
+  nextBatch(): Promise<readonly StreamEvent<T>[] | null> {
+    const { held, at } = this;
+    this.held = null;
+    this.at = 0;
+    if (held === null || at >= held.length) return this.source.nextBatch();
+    return Promise.resolve(at === 0 ? held : held.slice(at));
+  }
+
+  async next(): Promise<IteratorResult<StreamEvent<T>>> {
+    while (this.held === null || this.at >= this.held.length) {
+      this.held = null;
+      this.at = 0;
+      const batch = await this.source.nextBatch();
+      if (batch === null) return { done: true, value: undefined };
+      this.held = batch;
+    }
+    return { done: false, value: this.held[this.at++]! };
+  }
+
+  return(): Promise<IteratorResult<StreamEvent<T>>> {
+    this.held = null;
+    this.source.return();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
+    return this;
+  }
+}

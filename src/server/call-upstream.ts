@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Operation } from '../protocols/openai/operations.js';
-import type { EventBatches, EventStream, StreamEvent } from '../providers/types.js';
-import { eventBatches } from '../providers/event-batches.js';
+import type { EventStream } from '../providers/types.js';
+import { BatchIterator, eventBatches } from '../providers/event-batches.js';
 import { residencyOf, type Residency } from '../guard/data-policy.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { ModelAlias } from '../routing/model-alias.js';
@@ -228,57 +228,13 @@ class UpstreamRouting implements Placement {
   }
 }
 
-/** Waits for a stream's first event, so that a failure before it can still be retried. */
+/**
+ * Waits for a stream's first events, so that a failure before them can still be retried; the
+ * stream handed on gives them first (one at a time or in batches) and then the rest.
+ */
 async function startedStream<T>(events: EventStream<T>): Promise<EventStream<T>> {
   const batches = eventBatches(events);
-  return new StartedStream(await batches.nextBatch(), batches);
-}
-
-/**
- * The stream again with its first batch of events, already read, in front; read in batches
- * (stream-relay.ts) or one event at a time. A plain iterator rather than an async generator
- * around the upstream's: a generator layer costs every event a few promises more. Stopping early
- * (return) reaches the upstream's stream, which frees its connection.
- */
-class StartedStream<T> implements AsyncIterableIterator<StreamEvent<T>>, EventBatches<T> {
-  /** Events read but not yet handed on, from `at`; null once handed on. */
-  private held: readonly StreamEvent<T>[] | null;
-  private at = 0;
-
-  constructor(
-    first: readonly StreamEvent<T>[] | null,
-    private readonly rest: EventBatches<T>,
-  ) {
-    this.held = first;
-  }
-
-  nextBatch(): Promise<readonly StreamEvent<T>[] | null> {
-    const held = this.held;
-    if (held === null) return this.rest.nextBatch();
-    this.held = null;
-    return Promise.resolve(this.at === 0 ? held : held.slice(this.at));
-  }
-
-  async next(): Promise<IteratorResult<StreamEvent<T>>> {
-    while (this.held === null || this.at >= this.held.length) {
-      this.held = null;
-      this.at = 0;
-      const batch = await this.rest.nextBatch();
-      if (batch === null) return { done: true, value: undefined };
-      this.held = batch;
-    }
-    return { done: false, value: this.held[this.at++]! };
-  }
-
-  return(): Promise<IteratorResult<StreamEvent<T>>> {
-    this.held = null;
-    this.rest.return();
-    return Promise.resolve({ done: true, value: undefined });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
-    return this;
-  }
+  return new BatchIterator(batches, await batches.nextBatch());
 }
 
 function headerValue(ctx: RequestContext, name: string): string | null {

@@ -59,7 +59,6 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
   ctx.status = 200;
   res.writeHead(200, SSE_HEADERS);
   const batches = eventBatches(events);
-  let ended = false;
   /** The batch's text so far: on a failure in the middle of a batch, its events before it still go out. */
   let out = '';
   try {
@@ -79,7 +78,6 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
       out = '';
       if (!fits) await drained(ctx);
     }
-    ended = true;
     if (ctx.usage === null) {
       await completeUsage(ctx);
       if (ctx.clientWantsUsage && ctx.usage !== null) {
@@ -89,7 +87,7 @@ export async function relayOpenAiStream(ctx: RequestContext, events: EventStream
     }
     res.end('data: [DONE]\n\n');
   } catch (thrown) {
-    if (!ended) batches.return();
+    batches.return();
     const error = toGatewayError(thrown);
     ctx.error = error;
     // What was streamed before the break was generated (and billed upstream): count it.

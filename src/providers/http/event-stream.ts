@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayError } from '../../core/errors.js';
 import type { EventBatches, EventStream, StreamEvent } from '../types.js';
+import { BatchIterator } from '../event-batches.js';
 import type { AbortLike } from './abort.js';
 import { AbortableHandler } from './abortable-handler.js';
 import { SseJsonDecoder, type SseDecodeOptions, type SseEvent } from './sse-events.js';
@@ -35,12 +36,10 @@ export function fetchEventStream<T>(dispatcher: Dispatcher, options: Dispatcher.
   });
 }
 
-/** A consumer waiting for the next event (`next`) or for the next batch of them (`nextBatch`). */
-type Waiter<T> =
-  | { readonly batch: false; resolve: (result: IteratorResult<StreamEvent<T>>) => void; reject: (error: unknown) => void }
-  | { readonly batch: true; resolve: (events: readonly StreamEvent<T>[] | null) => void; reject: (error: unknown) => void };
+/** A consumer waiting for the next batch of events. */
+type Waiter<T> = { resolve: (events: readonly StreamEvent<T>[] | null) => void; reject: (error: unknown) => void };
 
-class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchHandler, AsyncIterableIterator<StreamEvent<T>>, EventBatches<T> {
+class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchHandler, AsyncIterable<StreamEvent<T>>, EventBatches<T> {
   private resumeSocket: (() => void) | null = null;
   private paused = false;
   /** Until a 2xx status (or a failure): how the caller learns how the call began. */
@@ -48,8 +47,8 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   /** A non-2xx answer's status, headers and body (up to the limit), read for its error. */
   private errorAnswer: { status: number; rawHeaders: Buffer[]; body: LimitedBody } | null = null;
   private readonly decoder: SseJsonDecoder<T>;
+  /** Decoded, not yet taken; the consumer takes them all at once. */
   private queue: SseEvent<T>[] = [];
-  private head = 0;
   /** The body has ended, failed, or the consumer has stopped: nothing more will be queued. */
   private ended = false;
   private failed: GatewayError | null = null;
@@ -100,7 +99,7 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
       this.abortRequest?.(this.failed);
     }
     this.wake();
-    if (this.queue.length - this.head >= HIGH_WATER && !this.ended) this.paused = true;
+    if (this.queue.length >= HIGH_WATER && !this.ended) this.paused = true;
     return !this.paused;
   }
 
@@ -123,60 +122,39 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
 
   // --- the consumer's side ---
 
-  next(): Promise<IteratorResult<StreamEvent<T>>> {
-    if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
-    if (this.failed !== null) return this.takeFailure();
-    if (this.ended || this.decoder.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { batch: false, resolve, reject }));
-  }
-
   /** Every event decoded so far, at once: those of one network read usually come together. */
   nextBatch(): Promise<readonly StreamEvent<T>[] | null> {
-    if (this.head < this.queue.length) return Promise.resolve(this.takeAll());
+    if (this.queue.length > 0) return Promise.resolve(this.takeAll());
     if (this.failed !== null) return this.takeFailure();
     if (this.ended || this.decoder.done) return Promise.resolve(null);
-    return new Promise((resolve, reject) => (this.waiter = { batch: true, resolve, reject }));
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
   }
 
   /** The consumer stops early (client gone, or a failure on its side): the call is aborted. */
-  return(): Promise<IteratorResult<StreamEvent<T>>> {
+  return(): void {
     if (!this.ended) {
       this.close();
       this.abortRequest?.(new Error('stream closed by the gateway'));
     }
     this.queue = [];
-    this.head = 0;
-    return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** One event at a time, for `for await`. */
   [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
-    return this;
+    return new BatchIterator(this);
   }
 
   // --- both ---
 
-  private take(): SseEvent<T> {
-    const event = this.queue[this.head]!;
-    this.queue[this.head++] = undefined as unknown as SseEvent<T>;
-    if (this.head === this.queue.length) this.emptied();
-    return event;
-  }
-
+  /** The queue, taken whole: a paused socket reads again. */
   private takeAll(): SseEvent<T>[] {
-    const events = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    const events = this.queue;
     this.queue = [];
-    this.emptied();
-    return events;
-  }
-
-  /** The queue was taken to its end: a paused socket reads again. */
-  private emptied(): void {
-    this.queue.length = 0;
-    this.head = 0;
     if (this.paused) {
       this.paused = false;
       this.resumeSocket?.();
     }
+    return events;
   }
 
   private takeFailure(): Promise<never> {
@@ -195,17 +173,15 @@ class UpstreamEvents<T> extends AbortableHandler implements Dispatcher.DispatchH
   private wake(): void {
     const waiter = this.waiter;
     if (waiter === null) return;
-    if (this.head < this.queue.length) {
+    if (this.queue.length > 0) {
       this.waiter = null;
-      if (waiter.batch) waiter.resolve(this.takeAll());
-      else waiter.resolve({ value: this.take(), done: false });
+      waiter.resolve(this.takeAll());
     } else if (this.failed !== null) {
       this.waiter = null;
       waiter.reject(this.consumeFailure());
     } else if (this.ended || this.decoder.done) {
       this.waiter = null;
-      if (waiter.batch) waiter.resolve(null);
-      else waiter.resolve({ value: undefined, done: true });
+      waiter.resolve(null);
     }
   }
 
