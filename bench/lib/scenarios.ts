@@ -296,22 +296,31 @@ const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const KEY_LIMITS = { rpm: 1_000_000_000, tpm: 2_000_000_000, max_parallel: 100_000, budget: 1_000_000_000, budget_period: 'total' } as const;
 
 export interface GovernanceCase {
-  readonly name: 'baseline' | 'sqlite' | 'postgres-redis';
+  /** `baseline` and `baseline-replicas`: plain Stellwerk (the core config), the references. */
+  readonly name: 'baseline' | 'baseline-replicas' | 'sqlite' | 'postgres-redis';
   readonly replicas: number;
   readonly load: LoadResult;
   readonly process: ProcessesUsage;
   readonly machine: MachineCpu;
-  /** req/s ÷ the core Stellwerk case's (throughput, non-stream) of the same run; null for the baseline. */
+  /**
+   * req/s ÷ the reference's: plain Stellwerk run the same way, i.e. with as many replicas (the
+   * core case of the run, or `baseline`, for one; `baseline-replicas` for two). Null for a reference.
+   */
   readonly throughput_ratio: number | null;
-  /** The core case's CPU µs per answer ÷ this case's (all replicas together). */
+  /** The reference's CPU µs per answer ÷ this case's (all replicas together). Null for a reference. */
   readonly cpu_cost_ratio: number | null;
+  /** For several replicas: the single-replica reference's CPU µs per answer ÷ this case's. */
+  readonly cpu_cost_ratio_vs_one_replica: number | null;
 }
 
 export interface GovernanceResult {
-  /** Where the reference numbers came from: the core case of this run, or a baseline case run here. */
+  /** Where the single-replica reference came from: the core case of this run, or a baseline case run here. */
   readonly reference: 'core' | 'baseline';
   readonly reference_requests_per_s: number;
   readonly reference_cpu_us_per_request: number | null;
+  /** Two plain replicas (core config, each its own SQLite file), the load split as for postgres-redis. */
+  readonly replicas_reference_requests_per_s: number | null;
+  readonly replicas_reference_cpu_us_per_request: number | null;
   readonly target: number;
   readonly cases: readonly GovernanceCase[];
   readonly problems: readonly string[];
@@ -392,16 +401,21 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
   const database = `stellwerk_bench_${suffix}`;
   const redisPrefix = `stellwerk-bench-${suffix}:`;
   let databaseCreated = false;
-  let reference = core === undefined ? null : { rps: core.load.requests_per_s, cpu: core.process.cpu_us_per_request };
+  type Reference = { rps: number; cpu: number | null };
+  let reference: Reference | null = core === undefined ? null : { rps: core.load.requests_per_s, cpu: core.process.cpu_us_per_request };
+  let replicasReference: Reference | null = null;
+  const cpuRatio = (ref: Reference | null, cpu: number | null) => (ref === null || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3));
   const add = (name: GovernanceCase['name'], replicas: number, measured: Awaited<ReturnType<typeof measure>>) => {
-    const ref = reference!;
+    const isReference = name === 'baseline' || name === 'baseline-replicas';
+    const ref = isReference ? null : replicas === 1 ? reference : replicasReference;
     const cpu = measured.process.cpu_us_per_request;
     const result: GovernanceCase = {
       name,
       replicas,
       ...measured,
-      throughput_ratio: name === 'baseline' || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
-      cpu_cost_ratio: name === 'baseline' || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3),
+      throughput_ratio: ref === null || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
+      cpu_cost_ratio: cpuRatio(ref, cpu),
+      cpu_cost_ratio_vs_one_replica: isReference || replicas === 1 ? null : cpuRatio(reference, cpu),
     };
     cases.push(result);
     problems.push(...connectionProblems(`governance ${name}`, measured.load));
@@ -434,7 +448,29 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
       await children.stop([sqlite]);
     }
 
-    // (b) Two replicas sharing Redis and a fresh Postgres database, the load split across both.
+    // (b) Two replicas sharing Redis and a fresh Postgres database, the load split across both,
+    // against two plain replicas loaded the same way: half-loaded event loops on a shared machine
+    // cost more per answer whatever they do (fewer requests share each loop turn's system calls and
+    // wake-ups), which is the price of replicas, not of governance.
+    const plainReplicas: BenchChild[] = [];
+    try {
+      for (const n of [1, 2]) {
+        plainReplicas.push(await startStellwerk(ctx, `stellwerk-replica-${n}`, (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, `replica-${n}.db`))));
+      }
+      for (const replica of plainReplicas) await checkChat(replica.baseUrl + CHAT_PATH, null);
+      const measured = await measure(
+        ctx,
+        plainReplicas.map((replica) => replica.baseUrl + CHAT_PATH),
+        plainReplicas.map((replica) => replica.pid),
+        body,
+        {},
+      );
+      replicasReference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
+      add('baseline-replicas', 2, measured);
+    } finally {
+      await children.stop(plainReplicas);
+    }
+
     const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
     await admin.connect();
     try {
@@ -477,6 +513,8 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
     reference: core === undefined ? 'baseline' : 'core',
     reference_requests_per_s: reference?.rps ?? 0,
     reference_cpu_us_per_request: reference?.cpu ?? null,
+    replicas_reference_requests_per_s: replicasReference?.rps ?? null,
+    replicas_reference_cpu_us_per_request: replicasReference?.cpu ?? null,
     target: GOVERNANCE_RATIO_TARGET,
     cases,
     problems,
@@ -544,9 +582,10 @@ export function formatGovernance(result: GovernanceResult, settings: Settings): 
   const lines = [
     `Governance: virtual key with rpm/tpm/max_parallel/budget limits, priced deployment, ${settings.connections} connections (split over the replicas), ` +
       `non-stream, ${settings.duration_s} s per case; reference: ${result.reference === 'core' ? 'the core Stellwerk throughput case' : 'plain Stellwerk measured here (baseline)'} ` +
-      `(${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req)`,
+      `(${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req) for one replica, ` +
+      `two plain replicas (baseline-replicas) for two`,
   ];
-  const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'result'];
+  const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'vs 1 replica', 'result'];
   const rows = result.cases.map((k) => [
     k.name,
     String(k.replicas),
@@ -557,12 +596,14 @@ export function formatGovernance(result: GovernanceResult, settings: Settings): 
     k.process.cpu_us_per_request === null ? '?' : k.process.cpu_us_per_request.toFixed(0),
     k.throughput_ratio === null ? '-' : k.throughput_ratio.toFixed(3),
     k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio.toFixed(3),
-    k.name === 'baseline' || k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio >= result.target ? 'PASS' : 'FAIL',
+    k.cpu_cost_ratio_vs_one_replica === null ? '-' : k.cpu_cost_ratio_vs_one_replica.toFixed(3),
+    k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio >= result.target ? 'PASS' : 'FAIL',
   ]);
   lines.push(...table(header, rows));
   lines.push(
     `req/s ratio: this case's req/s ÷ the reference's; CPU ratio: the reference's CPU µs per answer ÷ this case's (all replicas together). Target >= ${result.target}`,
   );
+  lines.push('The reference is plain Stellwerk with as many replicas, loaded the same way; "vs 1 replica": against the single plain replica instead.');
   lines.push('(judged on the CPU ratio: two replicas on a small machine share the cores with the load generator, so their req/s says little).');
   for (const problem of result.problems) lines.push(`  PROBLEM ${problem}`);
   return lines.join('\n');

@@ -271,7 +271,29 @@ if next_start then return redis.call('SET', key, ARGV[4], 'PXAT', fmt(next_start
 return redis.call('SET', key, ARGV[4], 'NX')
 `;
 
-export const ADMIT_LUA = CALENDAR_LUA + WINDOW_LUA + ADMIT_BODY;
+/**
+ * Admits a batch of requests one after the other (src/guard/limits/redis-admissions.ts), each as
+ * ADMIT_BODY would alone, each seeing the ones before it. ARGV[1]: how many; then per admission
+ * the number of its arguments and the arguments ADMIT_BODY takes. Returns one string per
+ * admission: ADMIT_BODY's JSON answer, or `{"error": …}` when that admission raised an error.
+ * Each runs in pcall, so that an error fails that admission alone, as if it had been its own call
+ * (Redis has no rollback: what it wrote before the error stays, as it would have then).
+ */
+const ADMIT_BATCH_BODY = `
+local function admit_one(ARGV)
+${ADMIT_BODY}
+end
+local answers, at = {}, 2
+for j = 1, tonumber(ARGV[1]) do
+  local len = tonumber(ARGV[at])
+  local ok, answer = pcall(admit_one, { unpack(ARGV, at + 1, at + len) })
+  if ok then answers[j] = answer else answers[j] = cjson.encode({ error = tostring(answer) }) end
+  at = at + len + 1
+end
+return answers
+`;
+
+export const ADMIT_BATCH_LUA = CALENDAR_LUA + WINDOW_LUA + ADMIT_BATCH_BODY;
 export const SPEND_LUA = CALENDAR_LUA + SPEND_BODY;
 export const SEED_SPEND_LUA = CALENDAR_LUA + SEED_BODY;
 /** For tests: the window arithmetic alone, to compare with sliding-window.ts. */
