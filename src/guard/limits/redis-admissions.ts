@@ -42,6 +42,7 @@ export class AdmissionBatch {
   readonly #options: AdmissionBatchOptions;
   #waiting: Waiting[] = [];
   #immediate: NodeJS.Immediate | null = null;
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: AdmissionBatchOptions) {
     this.#options = options;
@@ -72,7 +73,7 @@ export class AdmissionBatch {
     } catch (error) {
       call = Promise.reject(error);
     }
-    call.then(
+    const done = call.then(
       (answers) => {
         for (let i = 0; i < batch.length; i++) {
           const answer = answers[i];
@@ -85,6 +86,14 @@ export class AdmissionBatch {
         for (const waiting of batch) waiting.reject(error);
       },
     );
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+  }
+
+  /** Sends what is waiting and waits until every call made so far was answered (or failed). */
+  async drain(): Promise<void> {
+    this.send();
+    await Promise.all(this.#inFlight);
   }
 }
 

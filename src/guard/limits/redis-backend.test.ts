@@ -388,6 +388,20 @@ describe('RedisLimitBackend', () => {
     assert.equal(await reader.spend(key), 600);
   });
 
+  test('close sends the admissions still waiting for the end of the turn, and they are answered', async () => {
+    const key = scopeWith({ rpm: 10 });
+    const closing = new RedisLimitBackend({ url: REDIS_URL, keyPrefix: PREFIX });
+    // Past the first connection, so that the admissions below are queued in this turn.
+    admitted(await closing.admit(request([key])));
+    const pending = [closing.admit(request([key])), closing.admit(request([key]))];
+    // The admissions reach the batch after a microtask each (admit is async); close comes after them.
+    await new Promise((resolve) => process.nextTick(resolve));
+    const closed = closing.close();
+    for (const admission of await Promise.all(pending)) admitted(admission);
+    await closed;
+    assert.equal((await backend().admit(request([key]))).status.remainingRequests, 6);
+  });
+
   test('close sends the settlements still waiting', async () => {
     const key = scopeWith({ budgetNanos: 1_000_000, maxParallel: 1 });
     const closing = new RedisLimitBackend({ url: REDIS_URL, keyPrefix: PREFIX, settleDelayMs: 60_000 });

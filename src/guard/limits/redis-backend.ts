@@ -265,7 +265,8 @@ export class RedisLimitBackend implements LimitBackend {
   }
 
   async close(): Promise<void> {
-    // Settlements still waiting are sent, and answered, before the connection goes.
+    // Admissions and settlements still waiting are sent, and answered, before the connection goes.
+    await this.admissions.drain();
     await this.settlements.drain();
     if (this.redis.status === 'ready') {
       await this.redis.quit().catch(() => this.redis.disconnect());
