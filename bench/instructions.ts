@@ -9,10 +9,12 @@
  *
  * Usage: node --import tsx bench/instructions.ts [--mode non-stream|stream] [--warmup 4000]
  *          [--requests 3000] [--target bare] [--target stellwerk] [--target NAME=DIST_DIR] …
+ *          [--governance]  (Stellwerk as in the governance scenario's sqlite case: a virtual key on every request)
  * (default: the bare hop and ./dist; `npm run build` first). Needs valgrind (Debian package
  * `valgrind`); each target takes about a minute.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { ChildProcesses, freePort, probe, transpileScript } from './lib/children.js';
+import { createKey, governanceConfig } from './lib/scenarios.js';
 import { CHAT_PATH, REQUEST_BODIES, stellwerkConfig, type Mode } from './lib/targets.js';
 
 const { values } = parseArgs({
@@ -29,8 +32,13 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '3000' },
     target: { type: 'string', multiple: true },
     pause: { type: 'string', default: '10' },
+    governance: { type: 'boolean', default: false },
   },
 });
+// --governance: Stellwerk as in the governance benchmark's sqlite case (a master key, a priced
+// deployment, every request with a virtual key whose limits are reserved and settled but never refuse).
+const governance = values.governance;
+const masterKey = `sk-bench-master-${randomBytes(12).toString('hex')}`;
 const mode = values.mode as Mode;
 if (!(mode in REQUEST_BODIES)) throw new Error(`--mode must be non-stream or stream, not ${values.mode}`);
 const warmup = Number(values.warmup);
@@ -96,7 +104,8 @@ async function count(name: string, dist: string | null): Promise<Count> {
     const main = join(dist, 'cli/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
     const config = join(tmp, `${name}.yaml`);
-    writeFileSync(config, stellwerkConfig(port, upstream.baseUrl, join(tmp, `${name}.db`)));
+    const db = join(tmp, `${name}.db`);
+    writeFileSync(config, governance ? governanceConfig(port, upstream.baseUrl, masterKey, { sqlitePath: db }) : stellwerkConfig(port, upstream.baseUrl, db));
     script = main;
     args = ['start', '--config', config, '--port', String(port)];
     ready = `http://127.0.0.1:${port}/healthz`;
@@ -113,10 +122,12 @@ async function count(name: string, dist: string | null): Promise<Count> {
       return dist === null ? status !== null : status === 200;
     }, 180_000, name);
     const url = `http://127.0.0.1:${port}${CHAT_PATH}`;
-    await load(url, warmup);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (governance && dist !== null) headers.authorization = `Bearer ${await createKey([{ name, baseUrl: `http://127.0.0.1:${port}` }], masterKey)}`;
+    await load(url, warmup, headers);
     await sleep(Number(values.pause) * 1000);
     control(child.pid!, '-i', 'on');
-    await load(url, requests);
+    await load(url, requests, headers);
     control(child.pid!, '-d');
     await until(async () => existsSync(`${out}.1`) && readFileSync(`${out}.1`, 'utf8').includes('\nsummary:'), 120_000, `${name}'s dump`);
   } finally {
@@ -140,14 +151,14 @@ function control(pid: number, ...args: string[]): void {
 }
 
 /** `total` requests, 8 at a time, each read to its end; any answer but 200 fails the count. */
-async function load(url: string, total: number): Promise<void> {
+async function load(url: string, total: number, headers: Record<string, string>): Promise<void> {
   const { origin, pathname } = new URL(url);
   const pool = new Pool(origin, { connections: 8 });
   let next = 0;
   const worker = async () => {
     while (next < total) {
       next++;
-      const response = await pool.request({ method: 'POST', path: pathname, headers: { 'content-type': 'application/json' }, body: REQUEST_BODIES[mode] });
+      const response = await pool.request({ method: 'POST', path: pathname, headers, body: REQUEST_BODIES[mode] });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}: ${text.slice(0, 300)}`);
     }

@@ -326,14 +326,14 @@ export interface GovernanceResult {
   readonly problems: readonly string[];
 }
 
-interface GovernanceStore {
+export interface GovernanceStore {
   readonly sqlitePath?: string;
   readonly databaseUrl?: string;
   readonly redisPrefix?: string;
   readonly pepper?: string;
 }
 
-function governanceConfig(port: number, upstreamBaseUrl: string, masterKey: string, store: GovernanceStore): string {
+export function governanceConfig(port: number, upstreamBaseUrl: string, masterKey: string, store: GovernanceStore): string {
   const lines = [];
   if (store.sqlitePath !== undefined) lines.push(`  sqlite_path: ${JSON.stringify(store.sqlitePath)}`);
   if (store.databaseUrl !== undefined) lines.push(`  database_url: ${JSON.stringify(store.databaseUrl)}`);
@@ -360,8 +360,8 @@ models:
 `;
 }
 
-/** Creates the virtual key through the admin API and waits until every replica accepts it. */
-async function createKey(replicas: readonly BenchChild[], masterKey: string): Promise<string> {
+/** Creates the virtual key through the admin API and waits until every replica (base URL) accepts it. */
+export async function createKey(replicas: readonly { readonly name: string; readonly baseUrl: string }[], masterKey: string): Promise<string> {
   const { status, body } = await http(
     'POST',
     replicas[0]!.baseUrl + '/admin/keys',

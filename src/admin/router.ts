@@ -273,7 +273,7 @@ function csvCell(value: unknown): string {
 
 function sendText(ctx: RequestContext, status: number, contentType: string, body: string): void {
   ctx.status = status;
-  ctx.res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  ctx.headers.writeHead(ctx.res, status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   ctx.res.end(body);
 }
 

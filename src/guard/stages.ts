@@ -74,23 +74,31 @@ function allows(models: readonly string[] | null, alias: string): boolean {
 /** Output tokens reserved when the request sets no limit. */
 const DEFAULT_OUTPUT_RESERVE = 1024;
 
-/** Estimate → reserve: tokens and worst-case cost are charged before the upstream call. */
+/**
+ * Estimate → reserve: tokens and worst-case cost are charged before the upstream call.
+ * Synchronous when there is nothing to reserve or the backend answers at once (in memory), so
+ * that such a request waits for no microtask; a promise only where the backend does (Redis).
+ */
 export const reserveLimits: Stage = (ctx) => {
-  // Synchronous when there is nothing to reserve, so the common request waits for no microtask.
   const identity = ctx.identity;
   const limits = ctx.runtime.governance?.limits;
   if (identity.kind !== 'key' || limits === undefined) return;
   const scopes = scopesOf(identity.key, identity.team);
   if (scopes.length === 0) return;
-  return reserve(ctx, limits, scopes);
+  const admission = reserve(ctx, limits, scopes);
+  if (admission instanceof Promise) return admission.then((answer) => applyAdmission(ctx, answer));
+  applyAdmission(ctx, admission);
 };
 
-async function reserve(ctx: RequestContext, limits: LimitBackend, scopes: LimitScope[]): Promise<void> {
+function reserve(ctx: RequestContext, limits: LimitBackend, scopes: readonly LimitScope[]): Admission | Promise<Admission> {
   const promptTokens = estimatePromptTokens(ctx.bodyBytes);
   const outputTokens = requestedOutputTokens(ctx.body) ?? DEFAULT_OUTPUT_RESERVE;
   let worstCost = 0;
   for (const deployment of ctx.alias!.deployments) worstCost = Math.max(worstCost, deployment.estimatedCost(promptTokens, outputTokens));
-  const admission = await limits.admit({ scopes, tokens: promptTokens + outputTokens, costNanos: toNanos(worstCost) });
+  return limits.admit({ scopes, tokens: promptTokens + outputTokens, costNanos: toNanos(worstCost) });
+}
+
+function applyAdmission(ctx: RequestContext, admission: Admission): void {
   setRateHeaders(ctx, admission.status);
   if (admission.ok) {
     ctx.reservation = admission.reservation;
@@ -121,24 +129,34 @@ function refusalError(admission: Extract<Admission, { ok: false }>): GatewayErro
 
 /** OpenAI's rate-limit headers, for the tightest of the request's scopes. */
 function setRateHeaders(ctx: RequestContext, status: RateStatus): void {
-  const res = ctx.res;
+  const headers = ctx.headers;
   if (status.limitRequests !== null) {
-    res.setHeader('x-ratelimit-limit-requests', String(status.limitRequests));
-    res.setHeader('x-ratelimit-remaining-requests', String(Math.max(0, status.remainingRequests ?? 0)));
-    res.setHeader('x-ratelimit-reset-requests', `${Math.ceil(status.resetRequestsMs / 1000)}s`);
+    headers.set('x-ratelimit-limit-requests', String(status.limitRequests));
+    headers.set('x-ratelimit-remaining-requests', String(Math.max(0, status.remainingRequests ?? 0)));
+    headers.set('x-ratelimit-reset-requests', `${Math.ceil(status.resetRequestsMs / 1000)}s`);
   }
   if (status.limitTokens !== null) {
-    res.setHeader('x-ratelimit-limit-tokens', String(status.limitTokens));
-    res.setHeader('x-ratelimit-remaining-tokens', String(Math.max(0, status.remainingTokens ?? 0)));
-    res.setHeader('x-ratelimit-reset-tokens', `${Math.ceil(status.resetTokensMs / 1000)}s`);
+    headers.set('x-ratelimit-limit-tokens', String(status.limitTokens));
+    headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, status.remainingTokens ?? 0)));
+    headers.set('x-ratelimit-reset-tokens', `${Math.ceil(status.resetTokensMs / 1000)}s`);
   }
 }
 
+/**
+ * The scopes of a key's records as they were last seen. Records are replaced, never changed, when
+ * a key or team changes (the directory swaps them), so a key record's scopes hold as long as its
+ * team record is the same one.
+ */
+const scopesByKey = new WeakMap<KeyRecord, { readonly team: TeamRecord | null; readonly scopes: readonly LimitScope[] }>();
+
 /** The scopes whose limits apply: the key's, and its team's on top. */
-export function scopesOf(key: KeyRecord, team: TeamRecord | null): LimitScope[] {
+export function scopesOf(key: KeyRecord, team: TeamRecord | null): readonly LimitScope[] {
+  const known = scopesByKey.get(key);
+  if (known !== undefined && known.team === team) return known.scopes;
   const scopes: LimitScope[] = [];
   if (hasLimits(key)) scopes.push(scope(`key:${key.id}`, key));
   if (team !== null && hasLimits(team)) scopes.push(scope(`team:${team.id}`, team));
+  scopesByKey.set(key, { team, scopes });
   return scopes;
 }
 

@@ -97,7 +97,7 @@ class UpstreamRouting implements Placement {
         await this.attempt(deployment);
         if (alias !== this.ctx.alias) {
           this.ctx.fallback = alias;
-          this.ctx.res.setHeader('x-stellwerk-fallback', alias.name);
+          this.ctx.headers.set('x-stellwerk-fallback', alias.name);
         }
         return;
       } catch (thrown) {
@@ -135,8 +135,8 @@ class UpstreamRouting implements Placement {
   private async attempt(deployment: Deployment): Promise<void> {
     const ctx = this.ctx;
     ctx.deployment = deployment;
-    ctx.res.setHeader('x-stellwerk-deployment', deployment.name);
-    ctx.res.setHeader('x-stellwerk-attempts', String(ctx.attempts));
+    ctx.headers.set('x-stellwerk-deployment', deployment.name);
+    ctx.headers.set('x-stellwerk-attempts', String(ctx.attempts));
     const timeout = Math.max(1, Math.min(deployment.timeouts.total_ms, this.budgetEnd - this.now));
     const attempt = new Attempt(ctx, deployment, this.now, this.promptTokens + this.outputTokens, timeout);
     ctx.attempt = attempt;

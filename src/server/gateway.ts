@@ -168,9 +168,8 @@ export class Gateway {
     }
     const route = API_ROUTES.get(path) ?? prefixRoute(path);
     const ctx = new RequestContext(req, res, this.current, route?.name ?? 'unknown');
-    res.setHeader('x-request-id', ctx.id);
     if (this.tracing !== null) ctx.trace = this.tracing.startRequest(ctx);
-    if (this.draining) res.setHeader('connection', 'close');
+    if (this.draining) ctx.headers.set('connection', 'close');
     this.inFlight++;
     this.metrics.inFlightSeries(ctx.endpoint).inc();
     // Every lifecycle's `finish` ends with requestDone (in-flight count down, idle waiters woken).

@@ -14,6 +14,7 @@ import type { PiiReport } from '../guard/pii/guard.js';
 import type { RequestAccounting } from '../accounting/request.js';
 import type { BodyCapture } from '../audit/body-log.js';
 import type { RequestTrace } from '../telemetry/tracing.js';
+import { ResponseHeaders } from './response-headers.js';
 
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
@@ -80,6 +81,8 @@ export class RequestContext {
   bodyCapture: BodyCapture | null = null;
   /** The request's span when tracing is on (src/telemetry/tracing.ts); null costs nothing. */
   trace: RequestTrace | null = null;
+  /** The answer's headers, written with its status in one writeHead; `x-request-id` from the start. */
+  readonly headers = new ResponseHeaders();
 
   constructor(
     readonly req: IncomingMessage,
@@ -91,6 +94,7 @@ export class RequestContext {
     const given = req.headers['x-request-id'];
     this.idGiven = typeof given === 'string' && REQUEST_ID.test(given);
     this.id = this.idGiven ? (given as string) : uuid7();
+    this.headers.set('x-request-id', this.id);
     res.on('close', () => {
       if (res.writableFinished || this.clientGone) return;
       this.clientGone = true;

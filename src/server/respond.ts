@@ -6,8 +6,11 @@ import type { RequestContext } from './request-context.js';
 export function sendJson(ctx: RequestContext, status: number, body: string, headers?: Record<string, string>): void {
   ctx.status = status;
   const res = ctx.res;
-  if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name]!);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const answer = ctx.headers;
+  if (headers !== undefined) for (const name in headers) answer.set(name, headers[name]!);
+  answer.set('content-type', 'application/json');
+  answer.set('content-length', String(Buffer.byteLength(body)));
+  answer.writeHead(res, status);
   res.end(body);
 }
 
@@ -21,6 +24,6 @@ export function sendErrorWith(ctx: RequestContext, format: (error: GatewayError)
   }
   const res: ServerResponse = ctx.res;
   if (res.headersSent || res.destroyed) return;
-  if (error.code === 'request_too_large') res.setHeader('connection', 'close');
+  if (error.code === 'request_too_large') ctx.headers.set('connection', 'close');
   sendJson(ctx, error.status, format(error), error.headers);
 }

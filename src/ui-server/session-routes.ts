@@ -74,6 +74,6 @@ function signOut(ctx: RequestContext): void {
   const { claims } = resolveSession(ctx.runtime, token, Date.now());
   requireCsrf(ctx, claims);
   ctx.status = 204;
-  ctx.res.writeHead(204, { ...NOT_STORED, 'set-cookie': clearSessionCookie(cameOverTls(ctx.req)) });
+  ctx.headers.writeHead(ctx.res, 204, { ...NOT_STORED, 'set-cookie': clearSessionCookie(cameOverTls(ctx.req)) });
   ctx.res.end();
 }

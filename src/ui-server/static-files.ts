@@ -100,12 +100,12 @@ async function sendFile(ctx: RequestContext, file: string, stats: Stats, cacheCo
   };
   if (ctx.req.headers['if-none-match'] === etag) {
     ctx.status = 304;
-    res.writeHead(304, headers);
+    ctx.headers.writeHead(res, 304, headers);
     res.end();
     return;
   }
   ctx.status = 200;
-  res.writeHead(200, { ...headers, 'content-length': stats.size });
+  ctx.headers.writeHead(res, 200, { ...headers, 'content-length': stats.size });
   if (ctx.req.method === 'HEAD') {
     res.end();
     return;
@@ -120,7 +120,7 @@ async function sendFile(ctx: RequestContext, file: string, stats: Stats, cacheCo
 
 function sendText(ctx: RequestContext, status: number, text: string): void {
   ctx.status = status;
-  ctx.res.writeHead(status, {
+  ctx.headers.writeHead(ctx.res, status, {
     ...UI_SECURITY_HEADERS,
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',

@@ -84,7 +84,7 @@ export class MemoryLimitBackend implements LimitBackend {
     this.now = options.now ?? Date.now;
   }
 
-  async admit(request: AdmissionRequest): Promise<Admission> {
+  admit(request: AdmissionRequest): Admission {
     return this.admitNow(normalizeAdmissionRequest(request));
   }
 

@@ -94,7 +94,11 @@ export interface Reservation {
  * and Redis's clock when replicas share limits.
  */
 export interface LimitBackend {
-  admit(request: AdmissionRequest): Promise<Admission>;
+  /**
+   * The answer at once where the backend knows it without waiting (in memory: a request under
+   * limits waits for no microtask), or its promise (Redis). Invalid requests throw or reject.
+   */
+  admit(request: AdmissionRequest): Admission | Promise<Admission>;
   /** Replaces the reserved tokens and cost with the actual ones and frees the parallel slot. */
   settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void>;
   /** Current spend of a scope in its current budget period, nano-USD. */

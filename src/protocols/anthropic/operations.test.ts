@@ -5,6 +5,7 @@ import type { ChatField, ChatRequest } from '../../core/types.js';
 import type { Deployment } from '../../routing/deployment.js';
 import { API_ROUTES } from '../../server/endpoints.js';
 import type { RequestContext } from '../../server/request-context.js';
+import { ResponseHeaders } from '../../server/response-headers.js';
 import { anthropicErrorBody } from './errors.js';
 import { messagesOperation } from './operations.js';
 
@@ -13,15 +14,10 @@ function deployment(provider: string, rejected: ChatField[] = [], ignored: ChatF
   return { name: 'd', provider, rejectedChatFields: rejected, ignoredChatFields: ignored } as unknown as Deployment;
 }
 
-/** A context after parse, with response headers kept in a map. */
+/** A context after parse, with the answer's headers. */
 function parsed(body: Record<string, unknown>) {
-  const headers = new Map<string, string>();
-  const res = {
-    setHeader: (name: string, value: string) => headers.set(name, value),
-    getHeader: (name: string) => headers.get(name),
-    removeHeader: (name: string) => headers.delete(name),
-  };
-  const ctx = { body, res } as unknown as RequestContext;
+  const headers = new ResponseHeaders();
+  const ctx = { body, headers } as unknown as RequestContext;
   messagesOperation.parse(ctx);
   return { ctx, headers };
 }

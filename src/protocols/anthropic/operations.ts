@@ -42,7 +42,7 @@ export const messagesOperation: Operation = {
  */
 function fitMessagesTo(deployment: Deployment, ctx: RequestContext): void {
   // Runs once per deployment tried: what an earlier one ignored does not count for this one.
-  ctx.res.removeHeader(IGNORED_HEADER);
+  ctx.headers.delete(IGNORED_HEADER);
   try {
     chatOperation.fitTo?.(deployment, ctx);
   } catch (error) {
@@ -54,10 +54,10 @@ function fitMessagesTo(deployment: Deployment, ctx: RequestContext): void {
     });
   }
   const ignored = [...(ctx.anthropic?.ignored ?? [])];
-  const header = ctx.res.getHeader(IGNORED_HEADER);
+  const header = ctx.headers.get(IGNORED_HEADER);
   if (typeof header === 'string') for (const field of header.split(',')) ignored.push(anthropicName(field) ?? field);
   if (!placeTopK(deployment, ctx)) ignored.push('top_k');
-  if (ignored.length > 0) ctx.res.setHeader(IGNORED_HEADER, ignored.join(','));
+  if (ignored.length > 0) ctx.headers.set(IGNORED_HEADER, ignored.join(','));
 }
 
 /**

@@ -162,7 +162,7 @@ export class AnthropicStreamWriter {
 export async function writeAnthropicStream(ctx: RequestContext, events: EventStream<ChatChunk>, writer: AnthropicStreamWriter): Promise<void> {
   const res = ctx.res;
   ctx.status = 200;
-  res.writeHead(200, SSE_HEADERS);
+  ctx.headers.writeHead(res, 200, SSE_HEADERS);
   try {
     for await (const event of events) {
       observeStreamChunk(ctx, event.value);

@@ -6,6 +6,7 @@ import { OPENAI_WIRE_CHAT_FIELDS } from '../../providers/openai-compatible/field
 import { Deployment } from '../../routing/deployment.js';
 import type { DeploymentState } from '../../routing/deployment-state.js';
 import type { RequestContext } from '../../server/request-context.js';
+import { ResponseHeaders } from '../../server/response-headers.js';
 import { chatOperation } from './operations.js';
 
 function deploymentWith(overrides: Partial<Record<ChatField, FieldHandling>>): Deployment {
@@ -16,9 +17,8 @@ function deploymentWith(overrides: Partial<Record<ChatField, FieldHandling>>): D
 }
 
 function contextWith(body: Record<string, unknown>) {
-  const headers: Record<string, string> = {};
-  const res = { setHeader: (name: string, value: string) => (headers[name] = value), removeHeader: (name: string) => delete headers[name] };
-  const ctx = { body, res } as unknown as RequestContext;
+  const headers = new ResponseHeaders();
+  const ctx = { body, headers } as unknown as RequestContext;
   return { ctx, headers };
 }
 
@@ -38,8 +38,8 @@ test('fields the provider ignores are named in x-stellwerk-ignored-params', () =
   const deployment = deploymentWith({ seed: 'ignored', top_p: 'ignored' });
   const { ctx, headers } = contextWith({ model: 'a', messages: [], seed: 1, top_p: 0.5, temperature: 1 });
   chatOperation.fitTo!(deployment, ctx);
-  assert.equal(headers['x-stellwerk-ignored-params'], 'seed,top_p');
+  assert.equal(headers.get('x-stellwerk-ignored-params'), 'seed,top_p');
   const quiet = contextWith({ model: 'a', messages: [], temperature: 1 });
   chatOperation.fitTo!(deployment, quiet.ctx);
-  assert.equal(quiet.headers['x-stellwerk-ignored-params'], undefined);
+  assert.equal(quiet.headers.get('x-stellwerk-ignored-params'), undefined);
 });

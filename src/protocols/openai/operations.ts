@@ -87,11 +87,11 @@ function fitChatFields(deployment: Deployment, ctx: RequestContext): void {
   }
   let ignored: string | null = null;
   // A retry may land on another deployment: the header speaks of the one that answers.
-  ctx.res.removeHeader('x-stellwerk-ignored-params');
+  ctx.headers.delete('x-stellwerk-ignored-params');
   for (const field of deployment.ignoredChatFields) {
     if (body[field] !== undefined && body[field] !== null) ignored = ignored === null ? field : `${ignored},${field}`;
   }
-  if (ignored !== null) ctx.res.setHeader('x-stellwerk-ignored-params', ignored);
+  if (ignored !== null) ctx.headers.set('x-stellwerk-ignored-params', ignored);
 }
 
 /** The usage an OpenAI-shaped answer or chunk reports, if any. */

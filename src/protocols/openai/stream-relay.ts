@@ -57,7 +57,7 @@ function chunkText(ctx: RequestContext, chunk: OpenAiChunk, raw: string | null):
 export async function relayOpenAiStream(ctx: RequestContext, events: EventStream<unknown>): Promise<void> {
   const res = ctx.res;
   ctx.status = 200;
-  res.writeHead(200, SSE_HEADERS);
+  ctx.headers.writeHead(res, 200, SSE_HEADERS);
   const batches = eventBatches(events);
   /** The batch's text so far: on a failure in the middle of a batch, its events before it still go out. */
   let out = '';
