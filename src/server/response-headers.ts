@@ -21,9 +21,9 @@ export class ResponseHeaders {
     this.#replace(name, value);
   }
 
-  get(name: string): string | undefined {
+  get(name: string): OutgoingHttpHeader | undefined {
     const fields = this.#fields;
-    for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as string;
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
     return undefined;
   }
 
