@@ -1,3 +1,5 @@
+import { CallsInFlight } from './calls-in-flight.js';
+
 /**
  * Sends one admit-batch script call: ARGV as ADMIT_BATCH_LUA takes it (src/guard/limits/redis-scripts.ts).
  * Resolves with one answer per admission, in order: the single admission's JSON, or `{"error":…}`.
@@ -42,7 +44,7 @@ export class AdmissionBatch {
   readonly #options: AdmissionBatchOptions;
   #waiting: Waiting[] = [];
   #immediate: NodeJS.Immediate | null = null;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #calls = new CallsInFlight();
 
   constructor(options: AdmissionBatchOptions) {
     this.#options = options;
@@ -66,14 +68,11 @@ export class AdmissionBatch {
     if (this.#waiting.length === 0) return;
     const batch = this.#waiting;
     this.#waiting = [];
-    let call: Promise<string[]>;
-    try {
-      this.#options.beforeSend();
-      call = this.#options.send(batchArgs(batch));
-    } catch (error) {
-      call = Promise.reject(error);
-    }
-    const done = call.then(
+    this.#calls.make(
+      () => {
+        this.#options.beforeSend();
+        return this.#options.send(batchArgs(batch));
+      },
       (answers) => {
         for (let i = 0; i < batch.length; i++) {
           const answer = answers[i];
@@ -86,14 +85,12 @@ export class AdmissionBatch {
         for (const waiting of batch) waiting.reject(error);
       },
     );
-    this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
   }
 
   /** Sends what is waiting and waits until every call made so far was answered (or failed). */
   async drain(): Promise<void> {
     this.send();
-    await Promise.all(this.#inFlight);
+    await this.#calls.settled();
   }
 }
 

@@ -1,3 +1,5 @@
+import { CallsInFlight } from './calls-in-flight.js';
+
 /** One reservation's settlement, as the settle script takes it (keys already prefixed). */
 export interface Settlement {
   readonly id: string;
@@ -39,7 +41,7 @@ export class SettlementBatch {
   readonly #options: SettlementBatchOptions;
   #waiting: Waiting[] = [];
   #timer: NodeJS.Timeout | null = null;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #calls = new CallsInFlight();
 
   constructor(options: SettlementBatchOptions) {
     this.#options = options;
@@ -67,13 +69,8 @@ export class SettlementBatch {
     const batch = this.#waiting;
     this.#waiting = [];
     const { keys, args } = settleCall(this.#options.openKey, batch);
-    let call: Promise<unknown>;
-    try {
-      call = this.#options.send(keys, args);
-    } catch (error) {
-      call = Promise.reject(error);
-    }
-    const done = call.then(
+    this.#calls.make(
+      () => this.#options.send(keys, args),
       () => {
         for (const waiting of batch) waiting.resolve();
       },
@@ -81,14 +78,12 @@ export class SettlementBatch {
         for (const waiting of batch) waiting.reject(error);
       },
     );
-    this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
   }
 
   /** Sends what is waiting and waits until every call made so far was answered (or failed). */
   async drain(): Promise<void> {
     this.send();
-    await Promise.all(this.#inFlight);
+    await this.#calls.settled();
   }
 }
 
