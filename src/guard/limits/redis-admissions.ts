@@ -37,8 +37,8 @@ export class AdmissionScriptError extends Error {
  *
  * Exactness is unchanged: the script admits one after the other, each seeing the ones before it,
  * as separate calls would; an admission that raises an error in Redis fails alone, as in a call of
- * its own (the script runs each in `pcall`), and a call that fails as a whole (Redis unreachable, timeout) fails each of its
- * admissions, which then go the way of an admission without Redis.
+ * its own (the script runs each in `pcall`), and a call that fails as a whole (Redis unreachable,
+ * timeout) fails each of its admissions, which then go the way of an admission without Redis.
  */
 export class AdmissionBatch {
   readonly #options: AdmissionBatchOptions;

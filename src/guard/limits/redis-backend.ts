@@ -100,8 +100,8 @@ export const DEFAULT_LIMITS_KEY_PREFIX = 'stellwerk:limits:';
 /**
  * Limits shared by replicas: one Lua script per batch of admissions (AdmissionBatch: those of one
  * event-loop turn) and one per batch of settlements (SettlementBatch), each atomic in Redis and
- * timed by Redis's clock. Scripts are loaded with
- * ioredis `defineCommand` (EVALSHA, falling back to EVAL after a Redis restart). The offline
+ * timed by Redis's clock. Scripts are loaded with ioredis `defineCommand` (EVALSHA, falling back
+ * to EVAL after a Redis restart). The offline
  * queue is off, so while Redis is unreachable a command fails at once instead of waiting in a
  * queue that grows without end; the command timeout covers a connection that is up but does not answer, and a connection that stays
  * silent is replaced.
@@ -145,9 +145,8 @@ export class RedisLimitBackend implements LimitBackend {
       // out in one write (and their answers come back in one read) instead of one each.
       enableAutoPipelining: true,
     }) as Redis & LimitCommands;
-    // The batch script under its own name: replicas of an older version keep their single one.
+    // The batch scripts under names of their own: replicas of an older version keep their single ones.
     this.redis.defineCommand('stellwerkLimitsAdmitBatch', { numberOfKeys: 0, lua: ADMIT_BATCH_LUA });
-    // A new name for the batch script: replicas of an older version keep their own (single) one.
     this.redis.defineCommand('stellwerkLimitsSettleBatch', { lua: SETTLE_LUA });
     this.redis.defineCommand('stellwerkLimitsSpend', { numberOfKeys: 0, lua: SPEND_LUA });
     this.redis.defineCommand('stellwerkLimitsSeed', { numberOfKeys: 0, lua: SEED_SPEND_LUA });
