@@ -58,8 +58,8 @@ function requestFields(ctx: RequestContext, alias: string, deployment: string, d
   if (deployment !== '') fields += ',"deployment":' + jsonString(deployment);
   if (ctx.fallback !== null) fields += ',"fallback":' + jsonString(ctx.fallback.name);
   if (ctx.attempts > 1) fields += ',"attempts":' + JSON.stringify(ctx.attemptLog);
-  fields += ',"status":' + ctx.status + ',"stream":' + ctx.stream + ',"latency_ms":' + jsonNumber(Math.round(durationMs * 100) / 100);
-  if (ctx.ttftMs !== null) fields += ',"ttft_ms":' + jsonNumber(Math.round(ctx.ttftMs * 100) / 100);
+  fields += ',"status":' + ctx.status + ',"stream":' + ctx.stream + ',"latency_ms":' + hundredths(durationMs);
+  if (ctx.ttftMs !== null) fields += ',"ttft_ms":' + hundredths(ctx.ttftMs);
   if (usage?.prompt_tokens !== undefined) fields += ',"prompt_tokens":' + jsonNumber(usage.prompt_tokens);
   if (usage?.completion_tokens !== undefined) fields += ',"completion_tokens":' + jsonNumber(usage.completion_tokens);
   if (pii !== null) {
@@ -84,6 +84,20 @@ function jsonValue(value: unknown): string {
   } catch {
     return jsonString(String(value));
   }
+}
+
+/**
+ * `value` rounded to hundredths, written as JSON.stringify writes the rounded number. From the
+ * integer count of hundredths: turning a fraction into text takes V8's slow path (≈0.2 µs a line).
+ */
+export function hundredths(value: number): string {
+  const count = Math.round(value * 100);
+  if (!Number.isSafeInteger(count) || count < 0) return jsonNumber(count / 100);
+  const whole = Math.floor(count / 100);
+  const rest = count - whole * 100;
+  if (rest === 0) return String(whole);
+  if (rest < 10) return whole + '.0' + rest;
+  return whole + '.' + (rest % 10 === 0 ? rest / 10 : rest);
 }
 
 /** As pino writes a number: non-finite ones as null. */

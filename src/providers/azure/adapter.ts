@@ -4,6 +4,7 @@ import { UpstreamClient } from '../http/upstream-client.js';
 import type { CompletionObject, EventStream, Parsed, ProviderAdapter, StreamEvent, UpstreamCall } from '../types.js';
 import type { AzureAuth, AzureOperation, AzureRoute } from './api.js';
 import { azureStatusError } from './errors.js';
+import { mergeRecords, withFields } from '../../core/merge.js';
 
 export interface AzureSettings {
   readonly route: AzureRoute;
@@ -15,6 +16,7 @@ export interface AzureSettings {
 }
 
 type Streamable = { model: string; stream?: boolean | null; stream_options?: Record<string, unknown> | null };
+const JSON_CONTENT: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
 /**
  * Azure OpenAI speaks OpenAI's wire format, so requests go out as the client sent them (with the
@@ -69,13 +71,13 @@ export class AzureAdapter implements ProviderAdapter {
   /** Streams, and asks for the usage chunk so that the gateway always learns what was used. */
   private streaming<T extends Streamable>(request: T): T {
     const model = this.settings.route.bodyModel;
-    if (!this.settings.streamUsage) return { ...request, model, stream: true };
-    return { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } };
+    if (!this.settings.streamUsage) return withFields<T>(request, { model, stream: true } as Partial<T>);
+    return withFields<T>(request, { model, stream: true, stream_options: withFields(request.stream_options ?? {}, { include_usage: true }) } as Partial<T>);
   }
 
   private async headersFor(call: UpstreamCall): Promise<Record<string, string>> {
     const auth = await this.settings.auth.headers(call);
-    return { 'content-type': 'application/json', ...this.settings.headers, ...call.forwardHeaders, ...auth, 'x-request-id': call.requestId };
+    return mergeRecords(JSON_CONTENT, this.settings.headers, call.forwardHeaders, auth, { 'x-request-id': call.requestId });
   }
 
   private async postJson<T>(operation: AzureOperation, body: object, call: UpstreamCall): Promise<Parsed<T>> {

@@ -19,6 +19,7 @@ import {
 import { bedrockStatusError } from './errors.js';
 import { EVENT_STREAM_TYPE, eventStreamFrames } from './event-stream.js';
 import { converseChunks } from './stream.js';
+import { mergeRecords } from '../../core/merge.js';
 
 export interface BedrockSettings {
   readonly endpoint: string;
@@ -87,7 +88,7 @@ export class BedrockAdapter implements ProviderAdapter {
   private async post(path: string, body: string, accept: string | null, call: UpstreamCall): Promise<Dispatcher.ResponseData> {
     const signed = await this.api.signedHeaders(path, body, accept);
     // Headers added after signing are not covered by the signature, which AWS allows for non-x-amz ones.
-    const headers = { ...call.forwardHeaders, 'x-request-id': call.requestId, ...signed };
+    const headers = mergeRecords(call.forwardHeaders, { 'x-request-id': call.requestId }, signed);
     return this.client.send({ method: 'POST', path, headers, body }, call);
   }
 

@@ -1,6 +1,7 @@
 import type { UpstreamCall } from '../types.js';
 import type { GoogleModelApi } from './adapter.js';
 import type { GeminiDeployment } from './config.js';
+import { mergeRecords } from '../../core/merge.js';
 
 /** The deployment's key: its own `api_key`, else GEMINI_API_KEY, else GOOGLE_API_KEY (as Google's SDKs look). */
 export function geminiApiKey(config: GeminiDeployment, env: NodeJS.ProcessEnv = process.env): string {
@@ -39,6 +40,6 @@ export class GeminiApi implements GoogleModelApi {
   }
 
   async headers(call: UpstreamCall): Promise<Record<string, string>> {
-    return { ...call.forwardHeaders, ...this.baseHeaders };
+    return mergeRecords(call.forwardHeaders, this.baseHeaders);
   }
 }

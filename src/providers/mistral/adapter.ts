@@ -9,6 +9,7 @@ import { toEmbeddingsResponse, toMistralEmbeddings } from './embeddings.js';
 import { mistralStatusError } from './errors.js';
 import { chatChunks } from './stream.js';
 import type { MistralEmbeddingsResponse } from './wire.js';
+import { mergeRecords } from '../../core/merge.js';
 
 export interface MistralSettings {
   readonly baseUrl: string;
@@ -64,7 +65,7 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   private headersFor(call: UpstreamCall): Record<string, string> {
-    return { ...this.headers, ...call.forwardHeaders, 'x-request-id': call.requestId };
+    return mergeRecords(this.headers, call.forwardHeaders, { 'x-request-id': call.requestId });
   }
 }
 

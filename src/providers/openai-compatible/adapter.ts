@@ -2,6 +2,7 @@ import type { ChatChunk, ChatRequest, ChatResponse, CompletionsRequest, Embeddin
 import type { Timeouts } from '../../config/deployment-base.js';
 import { UpstreamClient } from '../http/upstream-client.js';
 import type { CompletionObject, EventStream, Parsed, ProviderAdapter, UpstreamCall } from '../types.js';
+import { mergeRecords, withFields } from '../../core/merge.js';
 
 export interface OpenAiWireSettings {
   readonly baseUrl: string;
@@ -67,23 +68,18 @@ export class OpenAiWireAdapter implements ProviderAdapter {
   }
 
   private headersFor(call: UpstreamCall): Record<string, string> {
-    return { ...this.baseHeaders, ...call.forwardHeaders, 'x-request-id': call.requestId };
+    return mergeRecords(this.baseHeaders, call.forwardHeaders, { 'x-request-id': call.requestId });
   }
 
   private withModel<T extends { model: string }>(request: T): T {
-    return request.model === this.settings.model ? request : { ...request, model: this.settings.model };
+    return request.model === this.settings.model ? request : withFields<T>(request, { model: this.settings.model } as Partial<T>);
   }
 
 
   /** Streams, and asks for the usage chunk so that the gateway always learns what was used. */
   private streaming<T extends WithModel>(request: T): T {
-    if (!this.settings.streamUsage) return { ...request, model: this.settings.model, stream: true };
-    return {
-      ...request,
-      model: this.settings.model,
-      stream: true,
-      stream_options: { ...request.stream_options, include_usage: true },
-    };
+    if (!this.settings.streamUsage) return withFields<T>(request, { model: this.settings.model, stream: true } as Partial<T>);
+    return withFields<T>(request, { model: this.settings.model, stream: true, stream_options: withFields(request.stream_options ?? {}, { include_usage: true }) } as Partial<T>);
   }
 
   private postJson<T>(path: string, body: object, call: UpstreamCall): Promise<Parsed<T>> {

@@ -1,6 +1,7 @@
 import type { GoogleModelApi } from '../gemini/adapter.js';
 import type { UpstreamCall } from '../types.js';
 import type { ServiceAccountTokens } from './auth.js';
+import { mergeRecords } from '../../core/merge.js';
 
 /** Vertex AI's endpoint for a location: regional hosts, and one host without a prefix for `global`. */
 export function vertexOrigin(location: string): string {
@@ -28,7 +29,7 @@ export class VertexAuth {
 
   async headers(call: UpstreamCall): Promise<Record<string, string>> {
     const token = await this.tokens.token(call);
-    return { ...call.forwardHeaders, ...this.baseHeaders, authorization: `Bearer ${token}` };
+    return mergeRecords(call.forwardHeaders, this.baseHeaders, { authorization: `Bearer ${token}` });
   }
 }
 
