@@ -200,6 +200,12 @@ const governanceSchema = z
     on_redis_unavailable: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** How long the old key keeps working after a rotation. */
     rotation_grace_ms: z.number().int().min(0).default(24 * 3600 * 1000),
+    /**
+     * `background`: the thread that writes the request log (and the requests' audit entries) runs
+     * only on a core nothing else wants, with a second one at normal priority while it is more
+     * than 2,048 rows behind; `normal`: one writer thread, scheduled like every other.
+     */
+    request_log_priority: z.enum(['background', 'normal']).default('background'),
     /** Request log rows older than this are deleted in the background; 0 keeps them. */
     retention_days: z.number().int().min(0).default(90),
   })

@@ -11,7 +11,7 @@ import { openStore } from '../store/open-store.js';
 import { RequestWriter } from '../store/request-writer.js';
 import { PostgresWorkerSink } from '../store/postgres-writer.js';
 import { SqliteWorkerSink } from '../store/sqlite-writer.js';
-import type { WriterThread } from '../store/writer-thread.js';
+import type { WriterThread, WriterThreadOptions } from '../store/writer-thread.js';
 import type { SqlGovernanceStore } from '../store/sql-store.js';
 import type { AppendOptions } from '../audit/chain.js';
 import { createNotifier } from '../store/notifiers.js';
@@ -45,6 +45,8 @@ const DIRECTORY_RELOAD_MS = 30_000;
  * rows at once showed in the latency tail.
  */
 const REQUEST_LOG_FLUSH_MS = 100;
+/** How far a background request-log writer may fall behind before a normal-priority one helps (rows). */
+const CATCH_UP_ABOVE_ROWS = 2_048;
 
 export class Governance {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -58,7 +60,7 @@ export class Governance {
     readonly notifier: ChangeNotifier,
     readonly service: GovernanceService,
     private readonly logger: Logger,
-    private readonly writerThread: WriterThread | null,
+    private readonly writerThreads: WriterThreads | null,
     /** The hash-chained audit log (docs/audit.md); null when `audit.enabled` is false. */
     readonly audit: AuditLog | null,
     /** Redacted prompts and completions under a `log_bodies` data policy. */
@@ -85,11 +87,14 @@ export class Governance {
     // The request log is written from a worker thread, so that a batch never stalls requests: a
     // SQLite file by its own connection, Postgres by its own small pool. (SQLite in memory is one
     // connection's, so it is written here.)
-    const writerThread = requestWriterThread(store, settings, auditOptions);
-    const sink = writerThread ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
+    const writerThreads = requestWriterThreads(store, settings, auditOptions);
+    const sink = writerThreads?.main ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
     const writer = new RequestWriter(sink, {
       flushIntervalMs: REQUEST_LOG_FLUSH_MS,
       batchSize: 256,
+      catchUp: writerThreads?.catchUp ?? undefined,
+      catchUpAbove: CATCH_UP_ABOVE_ROWS,
+      onCatchUp: (count) => metrics.requestLogCatchUp.inc(count),
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
@@ -101,7 +106,7 @@ export class Governance {
       flushIntervalMs: REQUEST_LOG_FLUSH_MS,
     });
     const service = new GovernanceService(store, directory, notifier, settings.rotation_grace_ms, audit);
-    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, writerThread, audit, bodies);
+    const governance = new Governance(store, directory, limits, writer, notifier, service, logger, writerThreads, audit, bodies);
     notifier.subscribe((event: ChangeEvent) => {
       directory.apply(event).catch((error: Error) => logger.warn({ reason: error.message }, 'could not apply a key change'));
     });
@@ -172,7 +177,7 @@ export class Governance {
     this.retention?.stop();
     await this.writer.close(flushTimeoutMs);
     await Promise.all([this.audit?.close(flushTimeoutMs), this.bodies.close(flushTimeoutMs)]);
-    await this.writerThread?.close();
+    await Promise.all([this.writerThreads?.main.close(), this.writerThreads?.catchUp?.close()]);
     await Promise.allSettled([this.notifier.close(), this.limits.close()]);
     await this.store.close();
   }
@@ -222,10 +227,26 @@ function attemptRecords(ctx: RequestContext): AttemptRecord[] | null {
  * SQLite file. Replicas on Postgres must share a configured one.
  */
 /** The worker thread that writes the request log (with the requests' audit entries), or null where none can. */
-function requestWriterThread(store: SqlGovernanceStore, settings: Config['governance'], audit: AppendOptions | null): WriterThread | null {
-  if (store.kind === 'postgres' && store.connectionString !== null) return new PostgresWorkerSink(store.connectionString, audit);
-  if (store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:') return new SqliteWorkerSink(store.location, { audit });
-  return null;
+/** The threads that write the request log: `main`, and at background priority a `catchUp` one started when first needed. */
+interface WriterThreads {
+  readonly main: WriterThread;
+  readonly catchUp: WriterThread | null;
+}
+
+function requestWriterThreads(store: SqlGovernanceStore, settings: Config['governance'], audit: AppendOptions | null): WriterThreads | null {
+  const background = settings.request_log_priority === 'background';
+  let thread: (options: WriterThreadOptions) => WriterThread;
+  if (store.kind === 'postgres' && store.connectionString !== null) {
+    const url = store.connectionString;
+    thread = (options) => new PostgresWorkerSink(url, audit, options);
+  } else if (store.kind === 'sqlite' && settings.database_url === undefined && settings.sqlite_path !== ':memory:') {
+    const path = store.location;
+    thread = (options) => new SqliteWorkerSink(path, { audit, ...options });
+  } else {
+    return null;
+  }
+  if (!background) return { main: thread({ priority: 'normal' }), catchUp: null };
+  return { main: thread({ priority: 'background' }), catchUp: thread({ priority: 'normal', lazy: true }) };
 }
 
 function localPepper(databaseUrl: string | undefined, sqlitePath: string): string {

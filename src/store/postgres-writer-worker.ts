@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AuditStore } from '../audit/audit-store.js';
 import type { AppendOptions } from '../audit/chain.js';
 import { createPostgresStore } from './open-store.js';
-import type { WriterThreadAnswer, WriterThreadBatch } from './writer-thread.js';
+import { lowerThisThread } from './thread-priority.js';
+import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
 
 export interface PostgresWriterData {
   readonly connectionString: string;
@@ -16,7 +17,8 @@ export interface PostgresWriterData {
   readonly audit: AppendOptions | null;
 }
 
-const { connectionString, audit } = workerData as PostgresWriterData;
+const { connectionString, audit, priority } = workerData as PostgresWriterData & WriterThreadBase;
+if (priority === 'background') lowerThisThread();
 // An idle connection's error (a server restart) is not fatal: the pool opens a new one, and a
 // batch that fails meanwhile is answered with its error and retried by the writer.
 const store = createPostgresStore(connectionString, { poolSize: 2, onPoolError: () => {} });

@@ -1,6 +1,6 @@
 import type { AppendOptions } from '../audit/chain.js';
 import type { PostgresWriterData } from './postgres-writer-worker.js';
-import { WriterThread } from './writer-thread.js';
+import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 
 /**
  * Writes request-log batches, and the requests' audit entries with them, to Postgres from a
@@ -11,8 +11,8 @@ import { WriterThread } from './writer-thread.js';
  * and nowhere else.
  */
 export class PostgresWorkerSink extends WriterThread {
-  constructor(connectionString: string, audit: AppendOptions | null) {
+  constructor(connectionString: string, audit: AppendOptions | null, options: WriterThreadOptions = {}) {
     const data: PostgresWriterData = { connectionString, audit };
-    super('postgres-writer-worker', data);
+    super('postgres-writer-worker', data, options);
   }
 }

@@ -98,6 +98,32 @@ describe('RequestWriter', () => {
     assert.deepEqual([...sink.stored.keys()], [...all, ...rows(20, 'late')].map((row) => row.id));
   });
 
+  test('while more than catchUpAbove rows wait, batches go to the catch-up sink; one write at a time, order kept', async () => {
+    const background = new FakeSink();
+    const catchUp = new FakeSink();
+    const hold = gate();
+    background.gate = hold.promise;
+    const caughtUp: number[] = [];
+    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 1, catchUp, catchUpAbove: 25, onCatchUp: (count) => caughtUp.push(count) });
+    for (const row of rows(5)) writer.enqueue(row);
+    await waitFor(() => background.calls.length === 1, 5_000, 'the first write');
+    // The background sink is slow: rows pile up behind its batch.
+    const late = rows(42, 'late');
+    for (const row of late) writer.enqueue(row);
+    hold.open();
+    background.gate = null;
+    assert.equal(await writer.flush(), true);
+    // Queue after the first batch: 42 → 32 → 22 rows: the two batches taken while more than 25
+    // waited went to the catch-up sink, the rest to the background one.
+    assert.deepEqual(background.calls, [5, 10, 10, 2]);
+    assert.deepEqual(catchUp.calls, [10, 10]);
+    assert.deepEqual(caughtUp, [10, 10]);
+    assert.equal(Math.max(background.maxActive, catchUp.maxActive), 1);
+    const written = [...background.stored.values(), ...catchUp.stored.values()].map((row) => row.id).sort();
+    assert.deepEqual(written, [...rows(5), ...late].map((row) => row.id).sort());
+    assert.deepEqual([...catchUp.stored.keys()], late.slice(0, 20).map((row) => row.id));
+  });
+
   test('a failing store keeps the batch and retries with backoff until it is written, once', async () => {
     const sink = new FakeSink();
     sink.failures = 4;

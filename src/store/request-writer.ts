@@ -15,6 +15,17 @@ export interface RequestWriterOptions {
   readonly onDrop?: (count: number) => void;
   /** A failed write; the batch is kept and retried. For a log line. */
   readonly onError?: (error: unknown, attempt: number) => void;
+  /**
+   * A second sink for when the first falls behind: while more than `catchUpAbove` rows wait (the
+   * batch about to be written included), batches go here instead. For a first sink that runs
+   * at background priority (thread-priority.ts) and a second at normal priority, so that the
+   * log yields the CPU to requests but never lags by more than that many rows.
+   */
+  readonly catchUp?: Sink;
+  /** Default 2,048 rows. */
+  readonly catchUpAbove?: number;
+  /** Rows of a batch given to the catch-up sink. For a metric. */
+  readonly onCatchUp?: (rows: number) => void;
 }
 
 type Sink = Pick<GovernanceStore, 'insertRequests'>;
@@ -46,6 +57,9 @@ export class RequestWriter {
   readonly #retryMaxMs: number;
   readonly #onDrop: ((count: number) => void) | undefined;
   readonly #onError: ((error: unknown, attempt: number) => void) | undefined;
+  readonly #catchUp: Sink | undefined;
+  readonly #catchUpAbove: number;
+  readonly #onCatchUp: ((rows: number) => void) | undefined;
 
   /** Batches in arrival order, each at most batchSize rows; the head one may be in flight. */
   #batches: Batch[] = [];
@@ -76,6 +90,9 @@ export class RequestWriter {
     this.#retryMaxMs = Math.max(this.#retryBaseMs, options.retryMaxMs ?? 30_000);
     this.#onDrop = options.onDrop;
     this.#onError = options.onError;
+    this.#catchUp = options.catchUp;
+    this.#catchUpAbove = Math.max(0, options.catchUpAbove ?? 2_048);
+    this.#onCatchUp = options.onCatchUp;
   }
 
   /** Rows waiting to be written, including a batch in flight or being retried. */
@@ -213,7 +230,7 @@ export class RequestWriter {
       if (head === undefined || !this.#headIsDue(head)) return;
       this.#inFlight = head;
       try {
-        await this.#store.insertRequests(head.rows);
+        await this.#sinkFor(head).insertRequests(head.rows);
       } catch (error) {
         this.#inFlight = null;
         attempt += 1;
@@ -237,6 +254,17 @@ export class RequestWriter {
       this.#written += head.rows.length;
       this.#resolveDrained();
     }
+  }
+
+  /** The catch-up sink while the queue is longer than catchUpAbove, else the store. */
+  #sinkFor(head: Batch): Sink {
+    if (this.#catchUp === undefined || this.#size <= this.#catchUpAbove) return this.#store;
+    try {
+      this.#onCatchUp?.(head.rows.length);
+    } catch {
+      // A metric hook must not stop the loop.
+    }
+    return this.#catchUp;
   }
 
   #backoff(attempt: number): number {

@@ -17,7 +17,8 @@ import { EMPTY_HEAD, freshEvents, planAppend, requestEvent, type AppendOptions, 
 import type { AuditCheckpoint } from '../audit/types.js';
 import { requestToRow } from './rows.js';
 import type { RequestRow } from './types.js';
-import type { WriterThreadAnswer, WriterThreadBatch } from './writer-thread.js';
+import { lowerThisThread } from './thread-priority.js';
+import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
 
 export interface SqliteWriterData {
   readonly path: string;
@@ -26,7 +27,8 @@ export interface SqliteWriterData {
   readonly audit: AppendOptions | null;
 }
 
-const { path, busyTimeoutMs, audit } = workerData as SqliteWriterData;
+const { path, busyTimeoutMs, audit, priority } = workerData as SqliteWriterData & WriterThreadBase;
+if (priority === 'background') lowerThisThread();
 const database = new Database(path, { timeout: busyTimeoutMs });
 database.pragma('journal_mode = WAL');
 database.pragma('synchronous = NORMAL');

@@ -1,5 +1,6 @@
 import type { AppendOptions } from '../audit/chain.js';
 import type { SqliteWriterData } from './sqlite-writer-worker.js';
+import type { ThreadPriority } from './thread-priority.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteWorkerSinkOptions {
@@ -11,6 +12,10 @@ export interface SqliteWorkerSinkOptions {
   readonly audit?: AppendOptions | null;
   /** How long after the thread died a new one may start (default 1,000 ms). */
   readonly restartDelayMs?: number;
+  /** Default `normal`; see thread-priority.ts. */
+  readonly priority?: ThreadPriority;
+  /** Start the thread at the first batch. */
+  readonly lazy?: boolean;
 }
 
 /**
@@ -21,6 +26,6 @@ export interface SqliteWorkerSinkOptions {
 export class SqliteWorkerSink extends WriterThread {
   constructor(path: string, options: SqliteWorkerSinkOptions = {}) {
     const data: SqliteWriterData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, audit: options.audit ?? null };
-    super('sqlite-writer-worker', data, options.restartDelayMs);
+    super('sqlite-writer-worker', data, options);
   }
 }

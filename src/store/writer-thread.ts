@@ -1,10 +1,26 @@
 import { Worker } from 'node:worker_threads';
+import type { ThreadPriority } from './thread-priority.js';
 import type { RequestRow } from './types.js';
 
 /** A batch of rows as a writer thread's entry module is sent it (the only other message is `'close'`). */
 export interface WriterThreadBatch {
   readonly id: number;
   readonly rows: readonly RequestRow[];
+}
+
+/** What every writer thread's entry module is given besides its own data. */
+export interface WriterThreadBase {
+  /** `background`: the entry lowers its thread first thing (lowerThisThread). */
+  readonly priority: ThreadPriority;
+}
+
+export interface WriterThreadOptions {
+  /** How long after a thread stopped the next one may start (default 1,000 ms): one that dies at once is not restarted in a loop. */
+  readonly restartDelayMs?: number;
+  /** Default `normal`. */
+  readonly priority?: ThreadPriority;
+  /** Start the thread at the first batch rather than now (for a thread that may never be needed). */
+  readonly lazy?: boolean;
 }
 
 /** What a writer thread's entry module answers for each batch (see sqlite-writer-worker.ts). */
@@ -25,7 +41,7 @@ export interface WriterThreadAnswer {
  * are retried by the writer, and inserts are idempotent, so none is lost or written twice.
  */
 export class WriterThread {
-  private worker: Worker;
+  private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   /**
@@ -34,14 +50,22 @@ export class WriterThread {
    */
   private stopped: { readonly error: Error; readonly at: number } | null = null;
   private closing = false;
+  private readonly restartDelayMs: number;
+  private readonly workerData: object;
 
   constructor(
     private readonly entry: string,
-    private readonly workerData: unknown,
-    /** How long after a thread stopped the next one may start: one that dies at once is not restarted in a loop. */
-    private readonly restartDelayMs = 1_000,
+    workerData: object,
+    options: WriterThreadOptions = {},
   ) {
-    this.worker = this.start();
+    this.restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.workerData = { ...workerData, priority: options.priority ?? 'normal' } satisfies WriterThreadBase;
+    if (options.lazy !== true) this.worker = this.start();
+  }
+
+  /** Whether the thread has been started (a lazy one starts at its first batch). */
+  get started(): boolean {
+    return this.worker !== null;
   }
 
   insertRequests(rows: readonly RequestRow[]): Promise<void> {
@@ -49,22 +73,24 @@ export class WriterThread {
     if (this.stopped !== null) {
       if (this.closing || Date.now() - this.stopped.at < this.restartDelayMs) return Promise.reject(this.stopped.error);
       this.stopped = null;
-      this.worker = this.start();
+      this.worker = null;
     }
+    const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, rows } satisfies WriterThreadBatch);
+      worker.postMessage({ id, rows } satisfies WriterThreadBatch);
     });
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.stopped !== null) return;
+    const worker = this.worker;
+    if (this.stopped !== null || worker === null) return;
     // Unref'd so that it never holds the process open; while closing, it must.
-    this.worker.ref();
-    this.worker.postMessage('close');
-    await new Promise((resolve) => this.worker.once('exit', resolve));
+    worker.ref();
+    worker.postMessage('close');
+    await new Promise((resolve) => worker.once('exit', resolve));
   }
 
   private start(): Worker {

@@ -85,6 +85,7 @@ export class GatewayMetrics {
   readonly attempts: CounterFamily<'deployment' | 'outcome'>;
   readonly fallbacks: Counter<'alias' | 'fallback'>;
   readonly requestLogDropped: Counter;
+  readonly requestLogCatchUp: Counter;
   /** Accounting (src/accounting): USD, facility Wh and gCO₂e of answered requests. */
   readonly costUsd: CounterFamily<'alias' | 'deployment' | 'team'>;
   readonly energyWh: CounterFamily<'alias' | 'deployment' | 'team'>;
@@ -174,6 +175,11 @@ export class GatewayMetrics {
     this.requestLogDropped = new Counter({
       name: 'stellwerk_request_log_dropped_total',
       help: 'Request log rows that could not be kept (the queue was full while the store was down).',
+      registers,
+    });
+    this.requestLogCatchUp = new Counter({
+      name: 'stellwerk_request_log_catch_up_rows_total',
+      help: 'Request log rows written at normal priority because the background writer had fallen behind.',
       registers,
     });
     this.piiDetections = new Counter({

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AuditStore } from '../audit/audit-store.js';
+import { verifyAuditChain } from '../audit/verify.js';
+import { openStore } from './open-store.js';
+import { RequestWriter } from './request-writer.js';
+import { SqliteWorkerSink } from './sqlite-writer.js';
+import { request } from './testing/store-contract.js';
+
+const LINUX = process.platform === 'linux';
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+/** A thread's scheduling policy and nice value, from /proc (fields 41 and 19 of its stat line). */
+function scheduling(tid: number): { policy: number; nice: number } {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state).
+  return { policy: Number(fields[41 - 3]), nice: Number(fields[19 - 3]) };
+}
+
+function ownTid(): number {
+  return Number(readlinkSync('/proc/thread-self').split('/').pop());
+}
+
+test('lowerThisThread puts the calling worker thread, and only it, into SCHED_IDLE', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
+  const entry = new URL('./thread-priority.ts', import.meta.url).href;
+  const worker = new Worker(
+    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })
+       .then(({ lowerThisThread }) => {
+         const { parentPort } = require('node:worker_threads');
+         const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+         parentPort.postMessage({ tid, lowered: lowerThisThread() });
+         parentPort.once('message', () => process.exit(0));
+       });`,
+    { eval: true },
+  );
+  try {
+    const [{ tid, lowered }] = (await once(worker, 'message')) as [{ tid: number; lowered: string }];
+    assert.notEqual(tid, ownTid());
+    // chrt is part of util-linux, which this project's machines have; without it the thread is niced.
+    assert.equal(lowered, 'idle');
+    assert.equal(scheduling(tid).policy, SCHED_IDLE);
+    assert.deepEqual(scheduling(ownTid()), { policy: SCHED_OTHER, nice: 0 });
+  } finally {
+    worker.postMessage('stop');
+    await once(worker, 'exit');
+  }
+});
+
+/** The process's threads in the SCHED_IDLE class. */
+function idleThreads(): number[] {
+  return readdirSync('/proc/self/task')
+    .map(Number)
+    .filter((tid) => scheduling(tid).policy === SCHED_IDLE);
+}
+
+test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up thread starts only when the log falls behind, and both extend one chain', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stellwerk-writer-priority-'));
+  const path = join(dir, 'gw.db');
+  const store = await openStore({ url: path });
+  const secret = 'writer-priority-secret-0123456789';
+  const audit = { checkpointEvery: 50, secret };
+  const background = new SqliteWorkerSink(path, { audit, priority: 'background' });
+  const catchUp = new SqliteWorkerSink(path, { audit, priority: 'normal', lazy: true });
+  try {
+    const before = idleThreads();
+    const writer = new RequestWriter(background, { batchSize: 40, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 100 });
+    for (let i = 0; i < 60; i++) writer.enqueue(request(`calm-${i}`));
+    assert.equal(await writer.flush(), true);
+    assert.equal(catchUp.started, false, 'no backlog, no second thread');
+    assert.equal(idleThreads().length, before.length + 1, 'the background writer lowered its own thread');
+    // 300 rows at once: the first batches find more than 100 waiting and go to the catch-up thread.
+    for (let i = 0; i < 300; i++) writer.enqueue(request(`burst-${i}`));
+    assert.equal(await writer.flush(), true);
+    assert.equal(catchUp.started, true);
+    assert.equal(idleThreads().length, before.length + 1, 'the catch-up thread runs at normal priority');
+    const report = await verifyAuditChain(new AuditStore(store.db, store.kind), secret);
+    assert.equal(report.ok, true, JSON.stringify(report.broken));
+    assert.equal(report.entries, 360);
+  } finally {
+    await Promise.all([background.close(), catchUp.close()]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
