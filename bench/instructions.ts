@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { ChildProcesses, freePort, probe, transpileScript } from './lib/children.js';
 import { createKey, governanceConfig } from './lib/scenarios.js';
-import { CHAT_PATH, REQUEST_BODIES, stellwerkConfig, type Mode } from './lib/targets.js';
+import { CHAT_PATH, REQUEST_BODIES, startFlags, stellwerkConfig, type Mode } from './lib/targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -96,6 +96,8 @@ async function count(name: string, dist: string | null): Promise<Count> {
   let script: string;
   let args: string[];
   let ready: string;
+  // Stellwerk with the flags `npm start` gives it.
+  let nodeFlags: string[] = [];
   if (dist === null) {
     script = transpileScript(join(root, 'bench/bare-hop.ts'), cache);
     args = ['--port', String(port), '--upstream', upstream.baseUrl];
@@ -107,12 +109,13 @@ async function count(name: string, dist: string | null): Promise<Count> {
     const db = join(tmp, `${name}.db`);
     writeFileSync(config, governance ? governanceConfig(port, upstream.baseUrl, masterKey, { sqlitePath: db }) : stellwerkConfig(port, upstream.baseUrl, db));
     script = main;
+    nodeFlags = startFlags(root);
     args = ['start', '--config', config, '--port', String(port)];
     ready = `http://127.0.0.1:${port}/healthz`;
   }
   const child: ChildProcess = spawn(
     'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, script, ...args],
+    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, script, ...args],
     { cwd: root, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   try {

@@ -31,7 +31,7 @@ import {
 } from './lib/report.js';
 import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
 import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
-import { checkAnswer, MODES, REQUEST_BODIES, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
+import { checkAnswer, MODES, REQUEST_BODIES, startFlags, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
 import { envNumber } from './lib/env.js';
 import { formatPii, piiSettings, runPiiBench, type PiiBenchResult } from './pii.js';
 
@@ -177,7 +177,7 @@ async function main(children: ChildProcesses): Promise<number> {
   const settings = readSettings();
   const startedAt = new Date();
   tmp = mkdtempSync(join(tmpdir(), 'stellwerk-bench-'));
-  const nodeArgs = (process.env.BENCH_STELLWERK_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0);
+  const nodeArgs = [...startFlags(ROOT), ...(process.env.BENCH_STELLWERK_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0)];
   process.stderr.write(`Scenarios: ${settings.scenarios.join(', ')} (temp files in ${tmp})\n`);
   // In process and first, while none of the benchmark's children use the cores.
   let pii: PiiBenchResult | null = null;
