@@ -88,13 +88,18 @@ export class Governance {
     // SQLite file by its own connection, Postgres by its own small pool. (SQLite in memory is one
     // connection's, so it is written here.)
     const writerThreads = requestWriterThreads(store, settings, auditOptions);
+    let caughtUp = false;
     const sink = writerThreads?.main ?? (auditStore !== null && auditOptions !== null ? auditStore.requestSink(auditOptions) : store);
     const writer = new RequestWriter(sink, {
       flushIntervalMs: REQUEST_LOG_FLUSH_MS,
       batchSize: 256,
       catchUp: writerThreads?.catchUp ?? undefined,
       catchUpAbove: CATCH_UP_ABOVE_ROWS,
-      onCatchUp: (count) => metrics.requestLogCatchUp.inc(count),
+      onCatchUp: (count) => {
+        if (!caughtUp) logger.info({ queued: writer.queued }, 'request log: the background writer fell behind; a writer thread at normal priority helps while it is');
+        caughtUp = true;
+        metrics.requestLogCatchUp.inc(count);
+      },
       onDrop: (count) => metrics.requestLogDropped.inc(count),
       onError: (error, attempt) => logger.warn({ attempt, reason: (error as Error).message }, 'request log write failed; retrying'),
     });
