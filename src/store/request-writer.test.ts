@@ -112,7 +112,8 @@ describe('RequestWriter', () => {
     for (const row of late) writer.enqueue(row);
     hold.open();
     background.gate = null;
-    assert.equal(await writer.flush(), true);
+    // Written by the interval timer (a flush would send everything to the catch-up sink: below).
+    await waitFor(() => writer.written === 47, 5_000, 'every row');
     // Queue after the first batch: 42 → 32 → 22 rows: the two batches taken while more than 25
     // waited went to the catch-up sink, the rest to the background one.
     assert.deepEqual(background.calls, [5, 10, 10, 2]);
@@ -122,6 +123,17 @@ describe('RequestWriter', () => {
     const written = [...background.stored.values(), ...catchUp.stored.values()].map((row) => row.id).sort();
     assert.deepEqual(written, [...rows(5), ...late].map((row) => row.id).sort());
     assert.deepEqual([...catchUp.stored.keys()], late.slice(0, 20).map((row) => row.id));
+  });
+
+  test('what a flush waits for goes to the catch-up sink, however short the queue', async () => {
+    const background = new FakeSink();
+    const catchUp = new FakeSink();
+    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 1_000 });
+    for (const row of rows(25)) writer.enqueue(row);
+    await waitFor(() => background.calls.length === 2, 5_000, 'the two full batches');
+    assert.equal(await writer.flush(), true);
+    assert.deepEqual(background.calls, [10, 10]);
+    assert.deepEqual(catchUp.calls, [5]);
   });
 
   test('a failing store keeps the batch and retries with backoff until it is written, once', async () => {

@@ -17,7 +17,7 @@ export interface RequestWriterOptions {
   readonly onError?: (error: unknown, attempt: number) => void;
   /**
    * A second sink for when the first falls behind: while more than `catchUpAbove` rows wait (the
-   * batch about to be written included), batches go here instead. For a first sink that runs
+   * batch about to be written included), or a flush() waits, batches go here instead. For a first sink that runs
    * at background priority (thread-priority.ts) and a second at normal priority, so that the
    * log yields the CPU to requests but never lags by more than that many rows.
    */
@@ -256,9 +256,13 @@ export class RequestWriter {
     }
   }
 
-  /** The catch-up sink while the queue is longer than catchUpAbove, else the store. */
+  /**
+   * The catch-up sink while the queue is longer than catchUpAbove or someone waits in flush()
+   * (an admin action, shutdown: neither should wait on a thread that yields to everything else),
+   * else the store.
+   */
   #sinkFor(head: Batch): Sink {
-    if (this.#catchUp === undefined || this.#size <= this.#catchUpAbove) return this.#store;
+    if (this.#catchUp === undefined || (this.#size <= this.#catchUpAbove && this.#drainWaiters.length === 0)) return this.#store;
     try {
       this.#onCatchUp?.(head.rows.length);
     } catch {

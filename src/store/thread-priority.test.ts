@@ -10,6 +10,7 @@ import { verifyAuditChain } from '../audit/verify.js';
 import { openStore } from './open-store.js';
 import { RequestWriter } from './request-writer.js';
 import { SqliteWorkerSink } from './sqlite-writer.js';
+import { waitFor } from './testing/databases.js';
 import { request } from './testing/store-contract.js';
 
 const LINUX = process.platform === 'linux';
@@ -71,18 +72,21 @@ test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up t
   try {
     const before = idleThreads();
     const writer = new RequestWriter(background, { batchSize: 40, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 100 });
-    for (let i = 0; i < 60; i++) writer.enqueue(request(`calm-${i}`));
-    assert.equal(await writer.flush(), true);
+    // Two full batches, written as they fill (a flush would take the catch-up thread: see below).
+    for (let i = 0; i < 80; i++) writer.enqueue(request(`calm-${i}`));
+    await waitFor(() => writer.written === 80, 10_000, 'the calm rows');
     assert.equal(catchUp.started, false, 'no backlog, no second thread');
     assert.equal(idleThreads().length, before.length + 1, 'the background writer lowered its own thread');
-    // 300 rows at once: the first batches find more than 100 waiting and go to the catch-up thread.
+    // 300 rows at once: the first batches find more than 100 waiting and go to the catch-up
+    // thread (as does whatever a flush waits for).
     for (let i = 0; i < 300; i++) writer.enqueue(request(`burst-${i}`));
+    await waitFor(() => catchUp.started, 10_000, 'the catch-up thread');
     assert.equal(await writer.flush(), true);
     assert.equal(catchUp.started, true);
     assert.equal(idleThreads().length, before.length + 1, 'the catch-up thread runs at normal priority');
     const report = await verifyAuditChain(new AuditStore(store.db, store.kind), secret);
     assert.equal(report.ok, true, JSON.stringify(report.broken));
-    assert.equal(report.entries, 360);
+    assert.equal(report.entries, 380);
   } finally {
     await Promise.all([background.close(), catchUp.close()]);
     await store.close();
