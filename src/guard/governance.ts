@@ -47,6 +47,8 @@ const DIRECTORY_RELOAD_MS = 30_000;
 const REQUEST_LOG_FLUSH_MS = 100;
 /** How far a background request-log writer may fall behind before a normal-priority one helps (rows). */
 const CATCH_UP_ABOVE_ROWS = 2_048;
+/** The catch-up writer thread ends after this long without a batch, giving its memory back. */
+const CATCH_UP_IDLE_END_MS = 60_000;
 
 export class Governance {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -251,7 +253,7 @@ function requestWriterThreads(store: SqlGovernanceStore, settings: Config['gover
     return null;
   }
   if (!background) return { main: thread({ priority: 'normal' }), catchUp: null };
-  return { main: thread({ priority: 'background' }), catchUp: thread({ priority: 'normal', lazy: true }) };
+  return { main: thread({ priority: 'background' }), catchUp: thread({ priority: 'normal', lazy: true, idleEndMs: CATCH_UP_IDLE_END_MS }) };
 }
 
 function localPepper(databaseUrl: string | undefined, sqlitePath: string): string {

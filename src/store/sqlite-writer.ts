@@ -16,6 +16,8 @@ export interface SqliteWorkerSinkOptions {
   readonly priority?: ThreadPriority;
   /** Start the thread at the first batch. */
   readonly lazy?: boolean;
+  /** End the thread after this long without a batch (see WriterThreadOptions). */
+  readonly idleEndMs?: number;
 }
 
 /**

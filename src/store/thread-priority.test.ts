@@ -61,14 +61,14 @@ function idleThreads(): number[] {
     .filter((tid) => scheduling(tid).policy === SCHED_IDLE);
 }
 
-test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up thread starts only when the log falls behind, and both extend one chain', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
+test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up thread starts only when the log falls behind, ends when idle, and both extend one chain', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stellwerk-writer-priority-'));
   const path = join(dir, 'gw.db');
   const store = await openStore({ url: path });
   const secret = 'writer-priority-secret-0123456789';
   const audit = { checkpointEvery: 50, secret };
   const background = new SqliteWorkerSink(path, { audit, priority: 'background' });
-  const catchUp = new SqliteWorkerSink(path, { audit, priority: 'normal', lazy: true });
+  const catchUp = new SqliteWorkerSink(path, { audit, priority: 'normal', lazy: true, idleEndMs: 200 });
   try {
     const before = idleThreads();
     const writer = new RequestWriter(background, { batchSize: 40, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 100 });
@@ -84,9 +84,14 @@ test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up t
     assert.equal(await writer.flush(), true);
     assert.equal(catchUp.started, true);
     assert.equal(idleThreads().length, before.length + 1, 'the catch-up thread runs at normal priority');
+    // Idle for idleEndMs, the catch-up thread ends; the next batch for it starts another.
+    await waitFor(() => !catchUp.started, 5_000, 'the idle catch-up thread to end');
+    for (let i = 0; i < 10; i++) writer.enqueue(request(`after-${i}`));
+    assert.equal(await writer.flush(), true);
+    assert.equal(catchUp.started, true);
     const report = await verifyAuditChain(new AuditStore(store.db, store.kind), secret);
     assert.equal(report.ok, true, JSON.stringify(report.broken));
-    assert.equal(report.entries, 380);
+    assert.equal(report.entries, 390);
   } finally {
     await Promise.all([background.close(), catchUp.close()]);
     await store.close();

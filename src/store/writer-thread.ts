@@ -29,6 +29,11 @@ export interface WriterThreadOptions {
   readonly priority?: ThreadPriority;
   /** Start the thread at the first batch rather than now (for a thread that may never be needed). */
   readonly lazy?: boolean;
+  /**
+   * End the thread when it has had no batch for this long, giving its memory back; the next
+   * batch starts a new one. For a thread needed only now and then. Default: never.
+   */
+  readonly idleEndMs?: number;
 }
 
 /** What a writer thread's entry module answers for each batch (see sqlite-writer-worker.ts). */
@@ -59,6 +64,8 @@ export class WriterThread {
   private stopped: { readonly error: Error; readonly at: number } | null = null;
   private closing = false;
   private readonly restartDelayMs: number;
+  private readonly idleEndMs: number | null;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly workerData: object;
 
   constructor(
@@ -67,6 +74,7 @@ export class WriterThread {
     options: WriterThreadOptions = {},
   ) {
     this.restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.idleEndMs = options.idleEndMs ?? null;
     this.workerData = { ...workerData, priority: options.priority ?? 'normal' } satisfies WriterThreadBase;
     if (options.lazy !== true) this.worker = this.start();
   }
@@ -83,6 +91,10 @@ export class WriterThread {
       this.stopped = null;
       this.worker = null;
     }
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -93,6 +105,7 @@ export class WriterThread {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     const worker = this.worker;
     if (this.stopped !== null || worker === null) return;
     // Unref'd so that it never holds the process open; while closing, it must.
@@ -121,11 +134,24 @@ export class WriterThread {
       this.pending.delete(message.id);
       if (message.error === undefined) waiter.resolve();
       else waiter.reject(new Error(message.error));
+      if (this.pending.size === 0 && this.idleEndMs !== null && this.worker === worker) {
+        this.idleTimer = setTimeout(() => this.endIdle(worker), this.idleEndMs);
+        this.idleTimer.unref();
+      }
     });
     // Only the current thread's end counts: a replaced one's late events must not fail its successor.
     worker.on('error', (error) => this.worker === worker && this.failAll(error));
     worker.on('exit', () => this.worker === worker && this.failAll(new Error('the request-log writer thread stopped')));
     return worker;
+  }
+
+  /** Ends a thread that has had no batch for idleEndMs; the next batch starts a new one. */
+  private endIdle(worker: Worker): void {
+    this.idleTimer = null;
+    if (this.worker !== worker || this.pending.size > 0 || this.closing) return;
+    // No longer the current thread: its exit fails nothing, and a batch from now on starts another.
+    this.worker = null;
+    worker.postMessage('close');
   }
 
   /** The thread is gone: every batch it held fails (and is retried by the writer). */
