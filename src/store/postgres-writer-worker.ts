@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AuditStore } from '../audit/audit-store.js';
 import type { AppendOptions } from '../audit/chain.js';
 import { createPostgresStore } from './open-store.js';
+import { wireToRow } from './row-wire.js';
 import { lowerThisThread } from './thread-priority.js';
 import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
 
@@ -35,7 +36,7 @@ parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
     return;
   }
   // Answered either way, so `written` never rejects.
-  const written = sink.insertRequests(batch.rows).then(
+  const written = sink.insertRequests(batch.rows.map(wireToRow)).then(
     () => parentPort!.postMessage({ id: batch.id } satisfies WriterThreadAnswer),
     // The driver's message only: pg's errors name the statement's problem, never bound values or the password.
     (error: unknown) => parentPort!.postMessage({ id: batch.id, error: error instanceof Error ? error.message : String(error) } satisfies WriterThreadAnswer),

@@ -17,6 +17,7 @@ import { EMPTY_HEAD, freshEvents, planAppend, requestEvent, type AppendOptions, 
 import type { AuditCheckpoint } from '../audit/types.js';
 import { requestToRow } from './rows.js';
 import type { RequestRow } from './types.js';
+import { wireToRow } from './row-wire.js';
 import { lowerThisThread } from './thread-priority.js';
 import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
 
@@ -96,7 +97,7 @@ parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
     return;
   }
   try {
-    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows) } satisfies WriterThreadAnswer);
+    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows.map(wireToRow)) } satisfies WriterThreadAnswer);
   } catch (error) {
     // SQLite's message only (it never holds bound values, so neither rows nor the secret).
     parentPort!.postMessage({ id: batch.id, error: (error as Error).message } satisfies WriterThreadAnswer);

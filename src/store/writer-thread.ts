@@ -1,11 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { ThreadPriority } from './thread-priority.js';
+import { rowToWire, type RowWire } from './row-wire.js';
 import type { RequestRow } from './types.js';
 
 /** A batch of rows as a writer thread's entry module is sent it (the only other message is `'close'`). */
 export interface WriterThreadBatch {
   readonly id: number;
-  readonly rows: readonly RequestRow[];
+  /** Rows in their wire form (row-wire.ts). */
+  readonly rows: readonly RowWire[];
 }
 
 /**
@@ -99,7 +101,7 @@ export class WriterThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, rows } satisfies WriterThreadBatch);
+      worker.postMessage({ id, rows: rows.map(rowToWire) } satisfies WriterThreadBatch);
     });
   }
 
