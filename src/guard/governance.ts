@@ -97,9 +97,11 @@ export class Governance {
       batchSize: 256,
       catchUp: writerThreads?.catchUp ?? undefined,
       catchUpAbove: CATCH_UP_ABOVE_ROWS,
-      onCatchUp: (count) => {
-        if (!caughtUp) logger.info({ queued: writer.queued }, 'request log: the background writer fell behind; a writer thread at normal priority helps while it is');
-        caughtUp = true;
+      onCatchUp: (count, why) => {
+        if (why === 'behind' && !caughtUp) {
+          caughtUp = true;
+          logger.info({ queued: writer.queued }, 'request log: the background writer fell behind; a writer thread at normal priority helps while it is');
+        }
         metrics.requestLogCatchUp.inc(count);
       },
       onDrop: (count) => metrics.requestLogDropped.inc(count),
@@ -229,17 +231,13 @@ function attemptRecords(ctx: RequestContext): AttemptRecord[] | null {
   return records;
 }
 
-/**
- * Without a configured pepper, a single instance makes one up once and keeps it next to its
- * SQLite file. Replicas on Postgres must share a configured one.
- */
-/** The worker thread that writes the request log (with the requests' audit entries), or null where none can. */
 /** The threads that write the request log: `main`, and at background priority a `catchUp` one started when first needed. */
 interface WriterThreads {
   readonly main: WriterThread;
   readonly catchUp: WriterThread | null;
 }
 
+/** The worker threads that write the request log (with the requests' audit entries), or null where none can. */
 function requestWriterThreads(store: SqlGovernanceStore, settings: Config['governance'], audit: AppendOptions | null): WriterThreads | null {
   const background = settings.request_log_priority === 'background';
   let thread: (options: WriterThreadOptions) => WriterThread;
@@ -256,6 +254,10 @@ function requestWriterThreads(store: SqlGovernanceStore, settings: Config['gover
   return { main: thread({ priority: 'background' }), catchUp: thread({ priority: 'normal', lazy: true, idleEndMs: CATCH_UP_IDLE_END_MS }) };
 }
 
+/**
+ * Without a configured pepper, a single instance makes one up once and keeps it next to its
+ * SQLite file. Replicas on Postgres must share a configured one.
+ */
 function localPepper(databaseUrl: string | undefined, sqlitePath: string): string {
   if (databaseUrl !== undefined) {
     throw new Error('governance.key_pepper (STELLWERK_KEY_PEPPER) must be set when the store is Postgres: every replica needs the same one');

@@ -103,8 +103,8 @@ describe('RequestWriter', () => {
     const catchUp = new FakeSink();
     const hold = gate();
     background.gate = hold.promise;
-    const caughtUp: number[] = [];
-    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 1, catchUp, catchUpAbove: 25, onCatchUp: (count) => caughtUp.push(count) });
+    const caughtUp: string[] = [];
+    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 1, catchUp, catchUpAbove: 25, onCatchUp: (count, why) => caughtUp.push(`${count} ${why}`) });
     for (const row of rows(5)) writer.enqueue(row);
     await waitFor(() => background.calls.length === 1, 5_000, 'the first write');
     // The background sink is slow: rows pile up behind its batch.
@@ -118,7 +118,7 @@ describe('RequestWriter', () => {
     // waited went to the catch-up sink, the rest to the background one.
     assert.deepEqual(background.calls, [5, 10, 10, 2]);
     assert.deepEqual(catchUp.calls, [10, 10]);
-    assert.deepEqual(caughtUp, [10, 10]);
+    assert.deepEqual(caughtUp, ['10 behind', '10 behind']);
     assert.equal(Math.max(background.maxActive, catchUp.maxActive), 1);
     const written = [...background.stored.values(), ...catchUp.stored.values()].map((row) => row.id).sort();
     assert.deepEqual(written, [...rows(5), ...late].map((row) => row.id).sort());
@@ -128,12 +128,14 @@ describe('RequestWriter', () => {
   test('what a flush waits for goes to the catch-up sink, however short the queue', async () => {
     const background = new FakeSink();
     const catchUp = new FakeSink();
-    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 1_000 });
+    const caughtUp: string[] = [];
+    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 1_000, onCatchUp: (count, why) => caughtUp.push(`${count} ${why}`) });
     for (const row of rows(25)) writer.enqueue(row);
     await waitFor(() => background.calls.length === 2, 5_000, 'the two full batches');
     assert.equal(await writer.flush(), true);
     assert.deepEqual(background.calls, [10, 10]);
     assert.deepEqual(catchUp.calls, [5]);
+    assert.deepEqual(caughtUp, ['5 flush']);
   });
 
   test('a failing store keeps the batch and retries with backoff until it is written, once', async () => {

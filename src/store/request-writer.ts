@@ -17,15 +17,16 @@ export interface RequestWriterOptions {
   readonly onError?: (error: unknown, attempt: number) => void;
   /**
    * A second sink for when the first falls behind: while more than `catchUpAbove` rows wait (the
-   * batch about to be written included), or a flush() waits, batches go here instead. For a first sink that runs
-   * at background priority (thread-priority.ts) and a second at normal priority, so that the
-   * log yields the CPU to requests but never lags by more than that many rows.
+   * batch about to be written included), or a flush() waits, batches go here instead. For a
+   * first sink that runs at background priority (thread-priority.ts) and a second at normal
+   * priority, so that the log yields the CPU to requests but never lags by more than that many
+   * rows.
    */
   readonly catchUp?: Sink;
   /** Default 2,048 rows. */
   readonly catchUpAbove?: number;
-  /** Rows of a batch given to the catch-up sink. For a metric. */
-  readonly onCatchUp?: (rows: number) => void;
+  /** Rows of a batch given to the catch-up sink, and why. For a metric. */
+  readonly onCatchUp?: (rows: number, why: 'behind' | 'flush') => void;
 }
 
 type Sink = Pick<GovernanceStore, 'insertRequests'>;
@@ -59,7 +60,7 @@ export class RequestWriter {
   readonly #onError: ((error: unknown, attempt: number) => void) | undefined;
   readonly #catchUp: Sink | undefined;
   readonly #catchUpAbove: number;
-  readonly #onCatchUp: ((rows: number) => void) | undefined;
+  readonly #onCatchUp: ((rows: number, why: 'behind' | 'flush') => void) | undefined;
 
   /** Batches in arrival order, each at most batchSize rows; the head one may be in flight. */
   #batches: Batch[] = [];
@@ -262,9 +263,11 @@ export class RequestWriter {
    * else the store.
    */
   #sinkFor(head: Batch): Sink {
-    if (this.#catchUp === undefined || (this.#size <= this.#catchUpAbove && this.#drainWaiters.length === 0)) return this.#store;
+    if (this.#catchUp === undefined) return this.#store;
+    const behind = this.#size > this.#catchUpAbove;
+    if (!behind && this.#drainWaiters.length === 0) return this.#store;
     try {
-      this.#onCatchUp?.(head.rows.length);
+      this.#onCatchUp?.(head.rows.length, behind ? 'behind' : 'flush');
     } catch {
       // A metric hook must not stop the loop.
     }

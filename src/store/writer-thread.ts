@@ -97,11 +97,17 @@ export class WriterThread {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
+    const batch: WriterThreadBatch = { id: this.nextId++, rows: rows.map(rowToWire) };
     const worker = (this.worker ??= this.start());
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, rows: rows.map(rowToWire) } satisfies WriterThreadBatch);
+      this.pending.set(batch.id, { resolve, reject });
+      try {
+        worker.postMessage(batch);
+      } catch (error) {
+        // A value that cannot be cloned: this batch fails (and is retried), nothing waits for it.
+        this.pending.delete(batch.id);
+        reject(error as Error);
+      }
     });
   }
 
