@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,22 +12,9 @@ import { RequestWriter } from './request-writer.js';
 import { SqliteWorkerSink } from './sqlite-writer.js';
 import { waitFor } from './testing/databases.js';
 import { request } from './testing/store-contract.js';
+import { idleThreads, ownTid, SCHED_IDLE, SCHED_OTHER, schedulingOf } from './testing/threads.js';
 
 const LINUX = process.platform === 'linux';
-const SCHED_OTHER = 0;
-const SCHED_IDLE = 5;
-
-/** A thread's scheduling policy and nice value, from /proc (fields 41 and 19 of its stat line). */
-function scheduling(tid: number): { policy: number; nice: number } {
-  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state).
-  return { policy: Number(fields[41 - 3]), nice: Number(fields[19 - 3]) };
-}
-
-function ownTid(): number {
-  return Number(readlinkSync('/proc/thread-self').split('/').pop());
-}
 
 test('lowerThisThread puts the calling worker thread, and only it, into SCHED_IDLE', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
   const entry = new URL('./thread-priority.ts', import.meta.url).href;
@@ -46,20 +33,13 @@ test('lowerThisThread puts the calling worker thread, and only it, into SCHED_ID
     assert.notEqual(tid, ownTid());
     // chrt is part of util-linux, which this project's machines have; without it the thread is niced.
     assert.equal(lowered, 'idle');
-    assert.equal(scheduling(tid).policy, SCHED_IDLE);
-    assert.deepEqual(scheduling(ownTid()), { policy: SCHED_OTHER, nice: 0 });
+    assert.equal(schedulingOf(tid)?.policy, SCHED_IDLE);
+    assert.deepEqual(schedulingOf(ownTid()), { policy: SCHED_OTHER, nice: 0 });
   } finally {
     worker.postMessage('stop');
     await once(worker, 'exit');
   }
 });
-
-/** The process's threads in the SCHED_IDLE class. */
-function idleThreads(): number[] {
-  return readdirSync('/proc/self/task')
-    .map(Number)
-    .filter((tid) => scheduling(tid).policy === SCHED_IDLE);
-}
 
 test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up thread starts only when the log falls behind, ends when idle, and both extend one chain', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stellwerk-writer-priority-'));

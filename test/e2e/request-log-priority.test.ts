@@ -1,12 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { waitFor } from '../../src/store/testing/databases.js';
+import { idleThreads } from '../../src/store/testing/threads.js';
 
 /**
  * `governance.request_log_priority`: the gateway's request-log writer thread runs in Linux's
@@ -14,23 +15,6 @@ import { waitFor } from '../../src/store/testing/databases.js';
  */
 
 const LINUX = process.platform === 'linux';
-const SCHED_IDLE = 5;
-
-/** This process's threads in the SCHED_IDLE class (field 41 of /proc/self/task/<tid>/stat). */
-function idleThreads(): number {
-  let count = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]) === SCHED_IDLE) count++;
-  }
-  return count;
-}
-
 let emulator: Emulator;
 let dir: string;
 before(async () => {
@@ -56,15 +40,15 @@ models:
     const governance = running.gateway.runtime.governance!;
     // The row goes out with the writer's next timed batch (100 ms), through the thread under test.
     await waitFor(() => governance.writer.written === 1, 5_000, 'the request row');
-    return { idle: idleThreads(), rows: governance.writer.written };
+    return { idle: idleThreads().length, rows: governance.writer.written };
   } finally {
     await running.close();
   }
 }
 
 test('by default the request log is written by a SCHED_IDLE thread; with request_log_priority: normal by none', { skip: LINUX ? false : 'Linux scheduling classes' }, async () => {
-  const before = idleThreads();
+  const before = idleThreads().length;
   assert.deepEqual(await run('default', null), { idle: before + 1, rows: 1 });
-  await waitFor(() => idleThreads() === before, 5_000, 'the writer thread to end with the gateway');
+  await waitFor(() => idleThreads().length === before, 5_000, 'the writer thread to end with the gateway');
   assert.deepEqual(await run('normal', 'normal'), { idle: before, rows: 1 });
 });
