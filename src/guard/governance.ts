@@ -97,8 +97,8 @@ export class Governance {
       batchSize: 256,
       catchUp: writerThreads?.catchUp ?? undefined,
       catchUpAbove: CATCH_UP_ABOVE_ROWS,
-      onCatchUp: (count, why) => {
-        if (why === 'behind' && !caughtUp) {
+      onCatchUp: (count) => {
+        if (!caughtUp) {
           caughtUp = true;
           logger.info({ queued: writer.queued }, 'request log: the background writer fell behind; a writer thread at normal priority helps while it is');
         }

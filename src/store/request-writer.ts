@@ -17,16 +17,15 @@ export interface RequestWriterOptions {
   readonly onError?: (error: unknown, attempt: number) => void;
   /**
    * A second sink for when the first falls behind: while more than `catchUpAbove` rows wait (the
-   * batch about to be written included), or a flush() waits, batches go here instead. For a
-   * first sink that runs at background priority (thread-priority.ts) and a second at normal
-   * priority, so that the log yields the CPU to requests but never lags by more than that many
-   * rows.
+   * batch about to be written included), batches go here instead. For a first sink that runs at
+   * background priority (thread-priority.ts) and a second at normal priority, so that the log
+   * yields the CPU to requests but never lags by more than that many rows.
    */
   readonly catchUp?: Sink;
   /** Default 2,048 rows. */
   readonly catchUpAbove?: number;
-  /** Rows of a batch given to the catch-up sink, and why. For a metric. */
-  readonly onCatchUp?: (rows: number, why: 'behind' | 'flush') => void;
+  /** Rows of a batch given to the catch-up sink. For a metric. */
+  readonly onCatchUp?: (rows: number) => void;
 }
 
 type Sink = Pick<GovernanceStore, 'insertRequests'>;
@@ -60,7 +59,7 @@ export class RequestWriter {
   readonly #onError: ((error: unknown, attempt: number) => void) | undefined;
   readonly #catchUp: Sink | undefined;
   readonly #catchUpAbove: number;
-  readonly #onCatchUp: ((rows: number, why: 'behind' | 'flush') => void) | undefined;
+  readonly #onCatchUp: ((rows: number) => void) | undefined;
 
   /** Batches in arrival order, each at most batchSize rows; the head one may be in flight. */
   #batches: Batch[] = [];
@@ -258,16 +257,14 @@ export class RequestWriter {
   }
 
   /**
-   * The catch-up sink while the queue is longer than catchUpAbove or someone waits in flush()
-   * (an admin action, shutdown: neither should wait on a thread that yields to everything else),
-   * else the store.
+   * The catch-up sink while the queue is longer than catchUpAbove, else the store. (A flush does
+   * not change lanes: a background writer gets any core that goes idle even for a moment, and
+   * starting a thread to write the last few rows would cost more than it saves.)
    */
   #sinkFor(head: Batch): Sink {
-    if (this.#catchUp === undefined) return this.#store;
-    const behind = this.#size > this.#catchUpAbove;
-    if (!behind && this.#drainWaiters.length === 0) return this.#store;
+    if (this.#catchUp === undefined || this.#size <= this.#catchUpAbove) return this.#store;
     try {
-      this.#onCatchUp?.(head.rows.length, behind ? 'behind' : 'flush');
+      this.#onCatchUp?.(head.rows.length);
     } catch {
       // A metric hook must not stop the loop.
     }

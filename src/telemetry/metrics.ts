@@ -179,7 +179,7 @@ export class GatewayMetrics {
     });
     this.requestLogCatchUp = new Counter({
       name: 'stellwerk_request_log_catch_up_rows_total',
-      help: 'Request log rows written at normal priority: the background writer had fallen behind, or a flush (shutdown, an admin action) waited for them.',
+      help: 'Request log rows written at normal priority because the background writer had fallen behind.',
       registers,
     });
     this.piiDetections = new Counter({
