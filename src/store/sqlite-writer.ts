@@ -1,23 +1,15 @@
 import type { AppendOptions } from '../audit/chain.js';
 import type { SqliteWriterData } from './sqlite-writer-worker.js';
-import type { ThreadPriority } from './thread-priority.js';
-import { WriterThread } from './writer-thread.js';
+import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 
-export interface SqliteWorkerSinkOptions {
+/** The thread's own options (restart delay, priority, lazy start, idle end) and the database's. */
+export interface SqliteWorkerSinkOptions extends WriterThreadOptions {
   readonly busyTimeoutMs?: number;
   /**
    * Append each row's audit entry in the same transaction as the row (docs/audit.md); null or
    * absent: the audit log is off. The secret in it goes to the thread and nowhere else.
    */
   readonly audit?: AppendOptions | null;
-  /** How long after the thread died a new one may start (default 1,000 ms). */
-  readonly restartDelayMs?: number;
-  /** Default `normal`; see thread-priority.ts. */
-  readonly priority?: ThreadPriority;
-  /** Start the thread at the first batch. */
-  readonly lazy?: boolean;
-  /** End the thread after this long without a batch (see WriterThreadOptions). */
-  readonly idleEndMs?: number;
 }
 
 /**

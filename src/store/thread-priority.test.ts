@@ -20,10 +20,9 @@ test('lowerThisThread puts the calling worker thread, and only it, into SCHED_ID
   const entry = new URL('./thread-priority.ts', import.meta.url).href;
   const worker = new Worker(
     `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })
-       .then(({ lowerThisThread }) => {
+       .then(({ lowerThisThread, threadId }) => {
          const { parentPort } = require('node:worker_threads');
-         const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-         parentPort.postMessage({ tid, lowered: lowerThisThread() });
+         parentPort.postMessage({ tid: threadId(), lowered: lowerThisThread() });
          parentPort.once('message', () => process.exit(0));
        });`,
     { eval: true },

@@ -26,14 +26,8 @@ export type Lowered = 'idle' | 'nice' | 'unchanged';
  * helped by a second thread at normal priority instead (RequestWriter's `catchUp`).
  */
 export function lowerThisThread(): Lowered {
-  if (process.platform !== 'linux') return 'unchanged';
-  let tid: number;
-  try {
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  } catch {
-    return 'unchanged';
-  }
-  if (!Number.isSafeInteger(tid) || tid <= 0) return 'unchanged';
+  const tid = threadId();
+  if (tid === null) return 'unchanged';
   try {
     execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 2_000 });
     return 'idle';
@@ -46,4 +40,16 @@ export function lowerThisThread(): Lowered {
   } catch {
     return 'unchanged';
   }
+}
+
+/** The calling thread's id (Linux's tid, from /proc/thread-self); null where there is none. */
+export function threadId(): number | null {
+  if (process.platform !== 'linux') return null;
+  let tid: number;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return null;
+  }
+  return Number.isSafeInteger(tid) && tid > 0 ? tid : null;
 }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { threadId } from '../thread-priority.js';
 
 /** Linux scheduling policies as /proc reports them. */
 export const SCHED_OTHER = 0;
@@ -17,9 +18,9 @@ export function schedulingOf(tid: number): { policy: number; nice: number } | nu
   return { policy: Number(fields[41 - 3]), nice: Number(fields[19 - 3]) };
 }
 
-/** The calling thread's id. */
+/** The calling thread's id (tests that read /proc run on Linux only). */
 export function ownTid(): number {
-  return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  return threadId()!;
 }
 
 /** This process's threads in the SCHED_IDLE class. */
