@@ -198,6 +198,11 @@ const governanceSchema = z
       .refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
     /** When Redis cannot be reached: refuse requests (503), or fall back to per-replica limits. */
     on_redis_unavailable: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+    /**
+     * With Redis: a busy key or team leases blocks of its limits for this long and is admitted in
+     * memory (docs/limits.md#leases); 0: every admission asks Redis. At most 60 000 (the window).
+     */
+    limit_lease_ms: z.number().int().min(0).max(60_000).default(1_000),
     /** How long the old key keeps working after a rotation. */
     rotation_grace_ms: z.number().int().min(0).default(24 * 3600 * 1000),
     /**

@@ -81,6 +81,7 @@ export class Governance {
       redisUrl: settings.redis_url ?? null,
       onUnavailable: settings.on_redis_unavailable,
       keyPrefix: `${settings.redis_prefix}limits:`,
+      leases: settings.limit_lease_ms === 0 ? false : { ttlMs: settings.limit_lease_ms },
       log: (message, { level, ...fields }) => logger[level](fields, message),
     });
     // Requests' audit entries are appended with their rows, in the writer's transaction.

@@ -11,7 +11,8 @@ import {
   type LimitTimings,
 } from './admission.js';
 import { MemoryLimitBackend } from './memory-backend.js';
-import { ADMIT_BATCH_LUA, SEED_SPEND_LUA, SETTLE_LUA, SPEND_LUA } from './redis-scripts.js';
+import { ADMIT_BATCH_LUA, LEASE_LUA, SEED_SPEND_LUA, SETTLE_LUA, SPEND_LUA } from './redis-scripts.js';
+import { LeaseBook, LeasedReservation, resolveLeaseSettings, type LeaseOptions } from './leases.js';
 import { AdmissionBatch } from './redis-admissions.js';
 import { RedisOutageReporter } from './redis-outage.js';
 import { SettlementBatch } from './redis-settlements.js';
@@ -64,6 +65,11 @@ export interface RedisLimitBackendOptions extends LimitTimingOptions {
    * batch of this many is sent at once. Redis runs a batch without a break: 64 take about a ms.
    */
   readonly admitBatchMax?: number;
+  /**
+   * Busy scopes lease blocks of their limits and are admitted in memory (LeaseBook,
+   * docs/limits.md#leases); `false`: every admission asks Redis. Default: on, with LeaseOptions' defaults.
+   */
+  readonly leases?: LeaseOptions | false;
 }
 
 /** Thrown by spend() and seedSpend() when Redis cannot be asked and the backend fails closed. */
@@ -80,6 +86,7 @@ interface LimitCommands {
   stellwerkLimitsSettleBatch(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
   stellwerkLimitsSpend(...args: string[]): Promise<string | null>;
   stellwerkLimitsSeed(...args: string[]): Promise<'OK' | null>;
+  stellwerkLimitsLease(...args: string[]): Promise<string>;
 }
 
 interface ScriptStatus {
@@ -121,6 +128,7 @@ export class RedisLimitBackend implements LimitBackend {
   private lastAnswerAt = Date.now();
   private readonly settlements: SettlementBatch;
   private readonly admissions: AdmissionBatch;
+  private readonly leases: LeaseBook | null;
 
   constructor(options: RedisLimitBackendOptions) {
     this.timings = resolveTimings(options);
@@ -150,6 +158,7 @@ export class RedisLimitBackend implements LimitBackend {
     this.redis.defineCommand('stellwerkLimitsSettleBatch', { lua: SETTLE_LUA });
     this.redis.defineCommand('stellwerkLimitsSpend', { numberOfKeys: 0, lua: SPEND_LUA });
     this.redis.defineCommand('stellwerkLimitsSeed', { numberOfKeys: 0, lua: SEED_SPEND_LUA });
+    this.redis.defineCommand('stellwerkLimitsLease', { numberOfKeys: 0, lua: LEASE_LUA });
     // Without a listener ioredis prints every failed reconnect; the reporter logs outages once, loudly.
     this.redis.on('error', (error: unknown) => this.outage.failed(error, 'connection'));
     this.redis.on('ready', () => {
@@ -169,15 +178,41 @@ export class RedisLimitBackend implements LimitBackend {
       beforeSend: () => this.settlements.send(),
       maxBatch: options.admitBatchMax ?? 64,
     });
+    if (options.leases === false) {
+      this.leases = null;
+    } else {
+      const settings = resolveLeaseSettings(options.leases ?? {}, this.timings.windowMs);
+      const fixed = [this.prefix, this.timings.windowMs, this.timings.leaseMs, settings.ttlMs].map(String);
+      this.leases = new LeaseBook({
+        settings,
+        prefix: this.prefix,
+        leaseMs: this.timings.leaseMs,
+        send: (args) => this.answered(this.redis.stellwerkLimitsLease(...fixed, ...args)),
+        onError: (error) => this.outage.failed(error, 'lease'),
+      });
+    }
   }
 
-  async admit(request: AdmissionRequest): Promise<Admission> {
-    const normalized = normalizeAdmissionRequest(request);
-    const id = randomUUID();
+  /**
+   * Admitted at once from this replica's leased blocks where it has them (no promise), else asked
+   * of Redis. Invalid requests reject.
+   */
+  admit(request: AdmissionRequest): Admission | Promise<Admission> {
+    let normalized: AdmissionRequest;
+    try {
+      normalized = normalizeAdmissionRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Nothing to count: no round trip, and such requests keep flowing while Redis is away.
     if (!normalized.scopes.some(hasAnyLimit)) {
-      return { ok: true, reservation: reservationOf(id, normalized, { [RESERVATION_BACKEND]: 'redis' }), status: UNKNOWN_RATE_STATUS };
+      return { ok: true, reservation: reservationOf(randomUUID(), normalized, { [RESERVATION_BACKEND]: 'redis' }), status: UNKNOWN_RATE_STATUS };
     }
+    return this.leases?.tryAdmit(normalized) ?? this.admitInRedis(normalized);
+  }
+
+  private async admitInRedis(normalized: AdmissionRequest): Promise<Admission> {
+    const id = randomUUID();
     await this.firstConnection;
     let raw: string;
     try {
@@ -197,6 +232,12 @@ export class RedisLimitBackend implements LimitBackend {
    * Resolves when Redis has applied it, which may be a few ms later (SettlementBatch).
    */
   async settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
+    if (reservation instanceof LeasedReservation) {
+      const tokens = normalizeTokens(actualTokens);
+      assertNanos('actualCostNanos', actualCostNanos);
+      this.leases?.settle(reservation, tokens, actualCostNanos);
+      return;
+    }
     if (reservation.charged[RESERVATION_BACKEND] === 'memory') {
       await this.fallback?.settle(reservation, actualTokens, actualCostNanos);
       return;
@@ -236,11 +277,13 @@ export class RedisLimitBackend implements LimitBackend {
   async spend(scope: LimitScope): Promise<number> {
     await this.firstConnection;
     try {
-      // This replica's own settlements count in what it reads.
+      // This replica's own settlements and returned blocks count in what it reads.
       this.settlements.send();
+      this.leases?.flush();
       const spent = await this.answered(this.redis.stellwerkLimitsSpend(this.prefix, scope.id, scope.budgetPeriod));
       this.outage.recovered();
-      return spent === null ? 0 : Number(spent);
+      // Its own block's unused part is charged in Redis but not spent (other replicas' blocks are, until they end).
+      return spent === null ? 0 : Math.max(0, Number(spent) - (this.leases?.unusedNanos(scope.id) ?? 0));
     } catch (error) {
       this.outage.failed(error, 'spend');
       if (this.fallback !== null) return this.fallback.spend(scope);
@@ -264,7 +307,9 @@ export class RedisLimitBackend implements LimitBackend {
   }
 
   async close(): Promise<void> {
-    // Admissions and settlements still waiting are sent, and answered, before the connection goes.
+    // Blocks are given back, and admissions and settlements still waiting are sent and answered,
+    // before the connection goes.
+    await this.leases?.close();
     await this.admissions.drain();
     await this.settlements.drain();
     if (this.redis.status === 'ready') {

@@ -199,7 +199,8 @@ local charged = { ['@backend'] = 'redis' }
 for _, s in ipairs(scopes) do
   if s.rpm then
     redis.call('ZADD', s.rpm_key, fmt(now), id .. ':' .. s.id)
-    redis.call('PEXPIRE', s.rpm_key, fmt(W))
+    -- Two windows: leased entries are dated up to a window ahead (LEASE_LUA).
+    redis.call('PEXPIRE', s.rpm_key, fmt(2 * W))
     charged['rpm:' .. s.id] = fmt(now)
   end
   if s.tpm then
@@ -293,7 +294,135 @@ end
 return answers
 `;
 
+/**
+ * Grants, returns and corrects the blocks of limits that replicas lease (src/guard/limits/leases.ts,
+ * docs/limits.md#leases). A block is charged like that many admissions: \`rpm\` slots as log
+ * entries dated at the lease's end (now + ttl), so each counts at least as long as the admission
+ * that uses it; tokens to the current \`tpm\` window; nano-USD to the budget's period; parallel
+ * slots as members of the parallel set. A grant takes at most a quarter of the room a limit has
+ * left (LEASE_SHARE), so near a limit blocks shrink, then stop, and admissions go one by one again.
+ *
+ * ARGV: prefix, windowMs, leaseMs (abandonment), ttl; then five lists, each its length followed
+ * by its items:
+ *   deltas            key, amount           INCRBY where the key still exists (settlements, returns)
+ *   rpm returns       key, lease id, from, to  removes the entries \`<lease id>:<i>\`, i = from…to
+ *   parallel returns  key, member           ZREM
+ *   parallel refresh  key, member           ZADD XX now (a held slot is not abandoned)
+ *   grants            scope id, rpm, tpm, max parallel, budget, period, lease id, want requests,
+ *                     want tokens, want nanos, want parallel, least tokens, least nanos
+ * Returns JSON: one object per grant, in order: \`ok\` (false: the scope's room is too small for
+ * a block, nothing charged but parallel slots), \`req\`, \`tok\`, \`nanos\`, \`par\` (granted), \`win\`
+ * (the tpm window), \`win_left\` and \`period_left\` (ms until they end; -1 for a total budget),
+ * \`period\` (the period id), \`rr\` and \`rt\` (requests and tokens left after the grant).
+ */
+const LEASE_BODY = `
+local LEASE_SHARE = 4
+local p, W, lease, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = redis_now()
+local idx = math.floor(now / W)
+local e = now - idx * W
+local at = 5
+local function list(width, each)
+  local n = tonumber(ARGV[at])
+  at = at + 1
+  for _ = 1, n do
+    each(at)
+    at = at + width
+  end
+end
+local function chunked(cmd, key, prefix_args, from, to, member)
+  local args, count = {}, 0
+  for i = from, to do
+    for _, a in ipairs(prefix_args) do args[#args + 1] = a end
+    args[#args + 1] = member(i)
+    count = count + 1
+    if count == 200 or i == to then
+      redis.call(cmd, key, unpack(args))
+      args, count = {}, 0
+    end
+  end
+end
+local function count(key)
+  local v = tonumber(redis.call('GET', key) or '0')
+  if v > 0 then return v end
+  return 0
+end
+
+list(2, function(b)
+  if redis.call('EXISTS', ARGV[b]) == 1 then redis.call('INCRBY', ARGV[b], ARGV[b + 1]) end
+end)
+list(4, function(b)
+  local lid, from, to = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  if from <= to then chunked('ZREM', ARGV[b], {}, from, to, function(i) return lid .. ':' .. i end) end
+end)
+list(2, function(b) redis.call('ZREM', ARGV[b], ARGV[b + 1]) end)
+list(2, function(b) redis.call('ZADD', ARGV[b], 'XX', fmt(now), ARGV[b + 1]) end)
+
+local answers = {}
+list(13, function(b)
+  local id, rpm, tpm, par, budget, period = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), ARGV[b + 5]
+  local lid = ARGV[b + 6]
+  local want_req, want_tok, want_nanos, want_par = tonumber(ARGV[b + 7]), tonumber(ARGV[b + 8]), tonumber(ARGV[b + 9]), tonumber(ARGV[b + 10])
+  local least_tok, least_nanos = tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
+  local g = { ok = true, req = 0, tok = 0, nanos = 0, par = 0, win = idx, win_left = W - e, period_left = -1 }
+  local rpm_key, tpm_key, budget_key, cur, prev, rpm_room
+  if rpm then
+    rpm_key = p .. 'rpm:' .. id
+    redis.call('ZREMRANGEBYSCORE', rpm_key, '-inf', fmt(now - W))
+    rpm_room = rpm - redis.call('ZCARD', rpm_key)
+    g.req = math.min(want_req, math.floor(rpm_room / LEASE_SHARE))
+    if g.req < 1 then g.ok = false end
+  end
+  if tpm then
+    tpm_key = p .. 'tpm:' .. id .. ':' .. fmt(idx)
+    cur, prev = count(tpm_key), count(p .. 'tpm:' .. id .. ':' .. fmt(idx - 1))
+    g.tok = math.min(want_tok, math.floor(remaining(cur, prev, e, W, tpm) / LEASE_SHARE))
+    if g.tok < least_tok or g.tok < 1 then g.ok = false end
+  end
+  if budget then
+    g.period = period_id(period, now)
+    budget_key = p .. 'budget:' .. id .. ':' .. g.period
+    g.nanos = math.min(want_nanos, math.floor((budget - tonumber(redis.call('GET', budget_key) or '0')) / LEASE_SHARE))
+    if g.nanos < least_nanos or g.nanos < 0 then g.ok = false end
+    local next_start = next_period_start(period, now)
+    if next_start then g.period_left = next_start - now end
+  end
+  if g.ok then
+    if rpm then
+      chunked('ZADD', rpm_key, { fmt(now + ttl) }, 1, g.req, function(i) return lid .. ':' .. i end)
+      redis.call('PEXPIRE', rpm_key, fmt(2 * W))
+      g.rr = rpm_room - g.req
+    end
+    if tpm then
+      redis.call('INCRBY', tpm_key, fmt(g.tok))
+      redis.call('PEXPIREAT', tpm_key, fmt((idx + 2) * W + 1000))
+      g.rt = remaining(cur + g.tok, prev, e, W, tpm)
+    end
+    if budget and g.nanos > 0 then
+      redis.call('INCRBY', budget_key, fmt(g.nanos))
+      if g.period_left >= 0 then redis.call('PEXPIREAT', budget_key, fmt(now + g.period_left + lease)) end
+    end
+  else
+    g.req, g.tok, g.nanos = 0, 0, 0
+  end
+  if par and want_par > 0 then
+    local par_key = p .. 'parallel:' .. id
+    redis.call('ZREMRANGEBYSCORE', par_key, '-inf', fmt(now - lease))
+    g.par = math.min(want_par, math.floor((par - redis.call('ZCARD', par_key)) / LEASE_SHARE))
+    if g.par > 0 then
+      chunked('ZADD', par_key, { fmt(now) }, 1, g.par, function(i) return lid .. ':p' .. i end)
+      redis.call('PEXPIRE', par_key, fmt(lease))
+    else
+      g.par = 0
+    end
+  end
+  answers[#answers + 1] = g
+end)
+return cjson.encode(answers)
+`;
+
 export const ADMIT_BATCH_LUA = CALENDAR_LUA + WINDOW_LUA + ADMIT_BATCH_BODY;
+export const LEASE_LUA = CALENDAR_LUA + WINDOW_LUA + LEASE_BODY;
 export const SPEND_LUA = CALENDAR_LUA + SPEND_BODY;
 export const SEED_SPEND_LUA = CALENDAR_LUA + SEED_BODY;
 /** For tests: the window arithmetic alone, to compare with sliding-window.ts. */
