@@ -169,6 +169,8 @@ interface GrantRequest {
   readonly state: ScopeState;
   readonly scope: LimitScope;
   readonly leaseId: string;
+  /** A block was asked for (else only parallel slots). */
+  readonly wantBlock: boolean;
   readonly args: readonly string[];
 }
 
@@ -422,6 +424,7 @@ export class LeaseBook {
       state,
       scope,
       leaseId,
+      wantBlock,
       args: [
         scope.id,
         optional(scope.rpm),
@@ -446,7 +449,7 @@ export class LeaseBook {
     const answers = Array.isArray(parsed) ? (parsed as Grant[]) : [];
     const now = performance.now();
     for (let i = 0; i < grants.length; i++) {
-      const { state, scope, leaseId } = grants[i]!;
+      const { state, scope, leaseId, wantBlock } = grants[i]!;
       state.asking = false;
       const grant = answers[i];
       if (grant === undefined) continue;
@@ -457,9 +460,10 @@ export class LeaseBook {
         if (stale) this.#parallelReturns.push(slot.key, slot.member);
         else state.idle.push(slot);
       }
-      if (grant.req + grant.tok + grant.nanos === 0) {
+      if (!wantBlock) continue;
+      if (!grant.ok) {
         // Too little room for a block (near a limit): admissions go to Redis one by one for a while.
-        if (needsBlock(scope) && !grant.ok) state.quietUntil = now + this.#settings.ttlMs / 4;
+        state.quietUntil = now + this.#settings.ttlMs / 4;
         continue;
       }
       let life = this.#settings.ttlMs;

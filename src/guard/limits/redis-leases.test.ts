@@ -216,6 +216,13 @@ describe('RedisLimitBackend leases', () => {
     refused(await backend.admit(request([strict])), 'rpm', strict);
   });
 
+  test('a key with only a budget, on a model without a price, leases too (a block of zero nano-USD)', async () => {
+    const backend = replica();
+    const key = scopeWith({ budgetNanos: 1_000_000, budgetPeriod: 'total' });
+    await untilLeased(backend, () => request([key], 100, 0));
+    for (let i = 0; i < 10; i++) assert.ok(!isPromise(backend.admit(request([key], 100, 0))), 'answered from the block');
+  });
+
   test('with leases off every admission asks Redis', async () => {
     const backend = replica({ leases: false });
     const key = scopeWith({ rpm: 10_000 });

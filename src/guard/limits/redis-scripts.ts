@@ -310,8 +310,8 @@ return answers
  *   parallel refresh  key, member           ZADD XX now (a held slot is not abandoned)
  *   grants            scope id, rpm, tpm, max parallel, budget, period, lease id, want requests,
  *                     want tokens, want nanos, want parallel, least tokens, least nanos
- * Returns JSON: one object per grant, in order: \`ok\` (false: the scope's room is too small for
- * a block, nothing charged but parallel slots), \`req\`, \`tok\`, \`nanos\`, \`par\` (granted), \`win\`
+ * Returns JSON: one object per grant, in order: \`ok\` (false: no block was asked for — want
+ * requests 0 — or the scope's room is too small for one; nothing charged but parallel slots), \`req\`, \`tok\`, \`nanos\`, \`par\` (granted), \`win\`
  * (the tpm window), \`win_left\` and \`period_left\` (ms until they end; -1 for a total budget),
  * \`period\` (the period id), \`rr\` and \`rt\` (requests and tokens left after the grant).
  */
@@ -366,20 +366,22 @@ list(13, function(b)
   local least_tok, least_nanos = tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
   local g = { ok = true, req = 0, tok = 0, nanos = 0, par = 0, win = idx, win_left = W - e, period_left = -1 }
   local rpm_key, tpm_key, budget_key, cur, prev, rpm_room
-  if rpm then
+  -- want_req 0: only parallel slots are asked for.
+  if want_req < 1 then g.ok = false end
+  if rpm and g.ok then
     rpm_key = p .. 'rpm:' .. id
     redis.call('ZREMRANGEBYSCORE', rpm_key, '-inf', fmt(now - W))
     rpm_room = rpm - redis.call('ZCARD', rpm_key)
     g.req = math.min(want_req, math.floor(rpm_room / LEASE_SHARE))
     if g.req < 1 then g.ok = false end
   end
-  if tpm then
+  if tpm and g.ok then
     tpm_key = p .. 'tpm:' .. id .. ':' .. fmt(idx)
     cur, prev = count(tpm_key), count(p .. 'tpm:' .. id .. ':' .. fmt(idx - 1))
     g.tok = math.min(want_tok, math.floor(remaining(cur, prev, e, W, tpm) / LEASE_SHARE))
     if g.tok < least_tok or g.tok < 1 then g.ok = false end
   end
-  if budget then
+  if budget and g.ok then
     g.period = period_id(period, now)
     budget_key = p .. 'budget:' .. id .. ':' .. g.period
     g.nanos = math.min(want_nanos, math.floor((budget - tonumber(redis.call('GET', budget_key) or '0')) / LEASE_SHARE))
