@@ -10,6 +10,7 @@
  * Usage: node --import tsx bench/instructions.ts [--mode non-stream|stream] [--warmup 4000]
  *          [--requests 3000] [--target bare] [--target stellwerk] [--target NAME=DIST_DIR] …
  *          [--governance]  (Stellwerk as in the governance scenario's sqlite case: a virtual key on every request)
+ *          [--keep]  (keep the callgrind dumps and print where, for callgrind_annotate)
  * (default: the bare hop and ./dist; `npm run build` first). Needs valgrind (Debian package
  * `valgrind`); each target takes about a minute.
  */
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     target: { type: 'string', multiple: true },
     pause: { type: 'string', default: '10' },
     governance: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 // --governance: Stellwerk as in the governance benchmark's sqlite case (a master key, a priced
@@ -75,7 +77,7 @@ interface Count {
 const counts: Count[] = [];
 for (const target of targets) counts.push(await count(target.name, target.dir));
 await children.stopAll();
-rmSync(tmp, { recursive: true, force: true });
+if (!values.keep) rmSync(tmp, { recursive: true, force: true });
 
 const bare = counts.find((entry) => entry.name === 'bare');
 console.log(`\nInstructions per answer, ${mode}, ${requests} requests after ${warmup} (8 at a time); compiler: V8's optimizing compiler, not in "work"`);
@@ -143,8 +145,12 @@ async function count(name: string, dist: string | null): Promise<Count> {
   const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', dump], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout;
   const compilerLine = annotated.split('\n').find((line) => line.includes('OptimizingCompileDispatcher::CompileTask::RunInternal'));
   const compiler = compilerLine === undefined ? 0 : Number(compilerLine.trim().split(/\s+/)[0]!.replaceAll(',', ''));
-  for (const file of readdirSync(tmp)) if (file.startsWith(`${name}.callgrind`)) rmSync(join(tmp, file));
-  console.log(`${name}: done`);
+  if (values.keep) {
+    console.log(`${name}: done, dump kept: ${dump}`);
+  } else {
+    for (const file of readdirSync(tmp)) if (file.startsWith(`${name}.callgrind`)) rmSync(join(tmp, file));
+    console.log(`${name}: done`);
+  }
   return { name, total: Number(summary[1]) / requests, compiler: compiler / requests };
 }
 

@@ -297,20 +297,23 @@ const KEY_LIMITS = { rpm: 1_000_000_000, tpm: 2_000_000_000, max_parallel: 100_0
 
 export interface GovernanceCase {
   /** `baseline` and `baseline-replicas`: plain Stellwerk (the core config), the references. */
-  readonly name: 'baseline' | 'baseline-replicas' | 'sqlite' | 'postgres-redis';
+  readonly name: 'baseline' | 'baseline-replicas' | 'baseline-postgres' | 'sqlite' | 'postgres-redis';
   readonly replicas: number;
   readonly load: LoadResult;
   readonly process: ProcessesUsage;
   readonly machine: MachineCpu;
   /**
-   * req/s ÷ the reference's: plain Stellwerk run the same way, i.e. with as many replicas (the
-   * core case of the run, or `baseline`, for one; `baseline-replicas` for two). Null for a reference.
+   * req/s ÷ the reference's: plain Stellwerk run the same way, with as many replicas and the same
+   * store (the core case of the run, or `baseline`, for sqlite; `baseline-postgres` for
+   * postgres-redis). Null for a reference.
    */
   readonly throughput_ratio: number | null;
   /** The reference's CPU µs per answer ÷ this case's (all replicas together). Null for a reference. */
   readonly cpu_cost_ratio: number | null;
   /** For several replicas: the single-replica reference's CPU µs per answer ÷ this case's. */
   readonly cpu_cost_ratio_vs_one_replica: number | null;
+  /** For several replicas: `baseline-replicas`' (two plain replicas, each on its own SQLite file) CPU µs per answer ÷ this case's. */
+  readonly cpu_cost_ratio_vs_sqlite_replicas: number | null;
 }
 
 export interface GovernanceResult {
@@ -321,6 +324,9 @@ export interface GovernanceResult {
   /** Two plain replicas (core config, each its own SQLite file), the load split as for postgres-redis. */
   readonly replicas_reference_requests_per_s: number | null;
   readonly replicas_reference_cpu_us_per_request: number | null;
+  /** Two plain replicas sharing a Postgres database (no key, no limits): postgres-redis's reference. */
+  readonly postgres_reference_requests_per_s: number | null;
+  readonly postgres_reference_cpu_us_per_request: number | null;
   readonly target: number;
   readonly cases: readonly GovernanceCase[];
   readonly problems: readonly string[];
@@ -398,16 +404,30 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
   const problems: string[] = [];
   const masterKey = `sk-bench-master-${randomBytes(12).toString('hex')}`;
   const suffix = randomBytes(6).toString('hex');
-  const database = `stellwerk_bench_${suffix}`;
   const redisPrefix = `stellwerk-bench-${suffix}:`;
-  let databaseCreated = false;
+  const pepper = randomBytes(24).toString('hex');
+  const databases: string[] = [];
+  /** A fresh database, dropped at the end (also when the scenario fails). */
+  const freshDatabase = async (name: string): Promise<string> => {
+    const database = `stellwerk_bench_${suffix}_${name}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      databases.push(database);
+    } finally {
+      await admin.end();
+    }
+    return POSTGRES_ADMIN_URL.replace(/\/test$/, `/${database}`);
+  };
   type Reference = { rps: number; cpu: number | null };
   let reference: Reference | null = core === undefined ? null : { rps: core.load.requests_per_s, cpu: core.process.cpu_us_per_request };
   let replicasReference: Reference | null = null;
+  let postgresReference: Reference | null = null;
   const cpuRatio = (ref: Reference | null, cpu: number | null) => (ref === null || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3));
   const add = (name: GovernanceCase['name'], replicas: number, measured: Awaited<ReturnType<typeof measure>>) => {
-    const isReference = name === 'baseline' || name === 'baseline-replicas';
-    const ref = isReference ? null : replicas === 1 ? reference : replicasReference;
+    const isReference = name === 'baseline' || name === 'baseline-replicas' || name === 'baseline-postgres';
+    const ref = isReference ? null : replicas === 1 ? reference : postgresReference;
     const cpu = measured.process.cpu_us_per_request;
     const result: GovernanceCase = {
       name,
@@ -416,6 +436,7 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
       throughput_ratio: ref === null || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
       cpu_cost_ratio: cpuRatio(ref, cpu),
       cpu_cost_ratio_vs_one_replica: isReference || replicas === 1 ? null : cpuRatio(reference, cpu),
+      cpu_cost_ratio_vs_sqlite_replicas: isReference || replicas === 1 ? null : cpuRatio(replicasReference, cpu),
     };
     cases.push(result);
     problems.push(...connectionProblems(`governance ${name}`, measured.load));
@@ -471,19 +492,36 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
       await children.stop(plainReplicas);
     }
 
-    const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await admin.connect();
+    // (c) The same two replicas sharing one Postgres database, still without governance: the
+    // reference of postgres-redis, which differs from it only in the key, limits and budget. Postgres
+    // itself (its server shares the cores, the request log goes through \`pg\`) costs more per answer
+    // than a SQLite file per replica, and that is the store's price, not governance's.
+    const plainOnPostgres: BenchChild[] = [];
     try {
-      await admin.query(`CREATE DATABASE ${database}`);
-      databaseCreated = true;
+      const databaseUrl = await freshDatabase('plain');
+      // One after the other: the first applies the migrations to the fresh database.
+      for (const n of [1, 2]) {
+        plainOnPostgres.push(
+          await startStellwerk(ctx, `stellwerk-pg-replica-${n}`, (port) =>
+            stellwerkConfig(port, upstream.baseUrl, join(tmp, `pg-replica-${n}.db`), { databaseUrl, pepper }),
+          ),
+        );
+      }
+      for (const replica of plainOnPostgres) await checkChat(replica.baseUrl + CHAT_PATH, null);
+      const measured = await measure(
+        ctx,
+        plainOnPostgres.map((replica) => replica.baseUrl + CHAT_PATH),
+        plainOnPostgres.map((replica) => replica.pid),
+        body,
+        {},
+      );
+      postgresReference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
+      add('baseline-postgres', 2, measured);
     } finally {
-      await admin.end();
+      await children.stop(plainOnPostgres);
     }
-    const store: GovernanceStore = {
-      databaseUrl: POSTGRES_ADMIN_URL.replace(/\/test$/, `/${database}`),
-      redisPrefix,
-      pepper: randomBytes(24).toString('hex'),
-    };
+
+    const store: GovernanceStore = { databaseUrl: await freshDatabase('governance'), redisPrefix, pepper };
     const replicas: BenchChild[] = [];
     try {
       // One after the other: the first applies the migrations to the fresh database.
@@ -506,7 +544,7 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
     }
   } finally {
     await children.stop([upstream]);
-    if (databaseCreated) await dropDatabase(database).catch((error: unknown) => problems.push(`could not drop database ${database}: ${String(error)}`));
+    for (const database of databases) await dropDatabase(database).catch((error: unknown) => problems.push(`could not drop database ${database}: ${String(error)}`));
     await clearRedis(redisPrefix).catch((error: unknown) => problems.push(`could not clear Redis keys ${redisPrefix}*: ${String(error)}`));
   }
   return {
@@ -515,6 +553,8 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
     reference_cpu_us_per_request: reference?.cpu ?? null,
     replicas_reference_requests_per_s: replicasReference?.rps ?? null,
     replicas_reference_cpu_us_per_request: replicasReference?.cpu ?? null,
+    postgres_reference_requests_per_s: postgresReference?.rps ?? null,
+    postgres_reference_cpu_us_per_request: postgresReference?.cpu ?? null,
     target: GOVERNANCE_RATIO_TARGET,
     cases,
     problems,
@@ -583,9 +623,9 @@ export function formatGovernance(result: GovernanceResult, settings: Settings): 
     `Governance: virtual key with rpm/tpm/max_parallel/budget limits, priced deployment, ${settings.connections} connections (split over the replicas), ` +
       `non-stream, ${settings.duration_s} s per case; reference: ${result.reference === 'core' ? 'the core Stellwerk throughput case' : 'plain Stellwerk measured here (baseline)'} ` +
       `(${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req) for one replica, ` +
-      `two plain replicas (baseline-replicas) for two`,
+      `two plain replicas sharing Postgres (baseline-postgres) for two`,
   ];
-  const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'vs 1 replica', 'result'];
+  const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'vs 1 replica', 'vs SQLite replicas', 'result'];
   const rows = result.cases.map((k) => [
     k.name,
     String(k.replicas),
@@ -597,13 +637,16 @@ export function formatGovernance(result: GovernanceResult, settings: Settings): 
     k.throughput_ratio === null ? '-' : k.throughput_ratio.toFixed(3),
     k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio.toFixed(3),
     k.cpu_cost_ratio_vs_one_replica === null ? '-' : k.cpu_cost_ratio_vs_one_replica.toFixed(3),
+    k.cpu_cost_ratio_vs_sqlite_replicas === null ? '-' : k.cpu_cost_ratio_vs_sqlite_replicas.toFixed(3),
     k.cpu_cost_ratio === null ? '-' : k.cpu_cost_ratio >= result.target ? 'PASS' : 'FAIL',
   ]);
   lines.push(...table(header, rows));
   lines.push(
     `req/s ratio: this case's req/s ÷ the reference's; CPU ratio: the reference's CPU µs per answer ÷ this case's (all replicas together). Target >= ${result.target}`,
   );
-  lines.push('The reference is plain Stellwerk with as many replicas, loaded the same way; "vs 1 replica": against the single plain replica instead.');
+  lines.push(
+    'The reference is plain Stellwerk with as many replicas and the same store, loaded the same way; "vs 1 replica" and "vs SQLite replicas": against the single plain replica, and two plain replicas each on its own SQLite file, instead.',
+  );
   lines.push('(judged on the CPU ratio: two replicas on a small machine share the cores with the load generator, so their req/s says little).');
   for (const problem of result.problems) lines.push(`  PROBLEM ${problem}`);
   return lines.join('\n');
