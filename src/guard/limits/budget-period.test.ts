@@ -33,3 +33,13 @@ test('a period starts at midnight UTC of its day, Monday or first of the month; 
     assert.equal(budgetPeriodId(period, periodStart(period, at) - 1) === budgetPeriodId(period, at), false, period);
   }
 });
+
+test('period ids are remembered per day and period, never across them', () => {
+  const days = [Date.UTC(2026, 10, 30, 12), Date.UTC(2026, 11, 1, 0), Date.UTC(2026, 10, 30, 23, 59, 59, 999), Date.UTC(2026, 11, 1, 0)];
+  const expected = { day: ['2026-11-30', '2026-12-01', '2026-11-30', '2026-12-01'], week: ['2026-W49', '2026-W49', '2026-W49', '2026-W49'], month: ['2026-11', '2026-12', '2026-11', '2026-12'] };
+  for (let round = 0; round < 2; round++) {
+    days.forEach((at, i) => {
+      for (const period of ['day', 'week', 'month'] as const) assert.equal(budgetPeriodId(period, at), expected[period][i], `${period} ${i}`);
+    });
+  }
+});

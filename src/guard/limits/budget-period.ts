@@ -10,6 +10,22 @@ const DAY_MS = 86_400_000;
 
 export function budgetPeriodId(period: BudgetPeriod, now: number): string {
   if (period === 'total') return 'total';
+  // Every period is whole UTC days: the id of the last day asked for is kept (a request each).
+  const day = Math.floor(now / DAY_MS);
+  const last = LAST_IDS[period];
+  if (last.day === day) return last.id;
+  const id = computePeriodId(period, now);
+  LAST_IDS[period] = { day, id };
+  return id;
+}
+
+const LAST_IDS: Record<Exclude<BudgetPeriod, 'total'>, { readonly day: number; readonly id: string }> = {
+  day: { day: Number.NaN, id: '' },
+  week: { day: Number.NaN, id: '' },
+  month: { day: Number.NaN, id: '' },
+};
+
+function computePeriodId(period: Exclude<BudgetPeriod, 'total'>, now: number): string {
   const date = new Date(now);
   const year = date.getUTCFullYear();
   const month = pad(date.getUTCMonth() + 1);

@@ -95,6 +95,20 @@ export class MemoryLimitBackend implements LimitBackend {
     this.expireLeases(now);
     if (!this.open.delete(reservation.id)) return;
     const index = windowIndex(now, this.timings.windowMs);
+    if (reservation instanceof MemoryReservation) {
+      // Where it was charged is in fields: no record keys to build and look up per request.
+      const { scopes, periods } = reservation;
+      for (let i = 0; i < scopes.length; i++) {
+        const scope = scopes[i]!;
+        const state = this.scopes.get(scope.id);
+        if (state === undefined) continue;
+        if (scope.maxParallel !== null) state.parallel.delete(reservation.id);
+        if (scope.tpm !== null) correctCounter(state.tpm, index, reservation.windowIndex, tokens - reservation.tokens);
+        const period = periods[i];
+        if (period != null) correctSpend(state, period, actualCostNanos - reservation.costNanos);
+      }
+      return;
+    }
     for (const scope of reservation.scopes) {
       const state = this.scopes.get(scope.id);
       if (state === undefined) continue;
@@ -161,27 +175,16 @@ export class MemoryLimitBackend implements LimitBackend {
 
   private charge(views: readonly ScopeView[], request: AdmissionRequest, index: number, now: number): Reservation {
     const id = this.idPrefix + (++this.idCount).toString(36);
-    const charged: Record<string, string> = { [RESERVATION_BACKEND]: 'memory' };
+    const periods: (string | null)[] = [];
     for (const { scope, state, period } of views) {
-      if (scope.rpm !== null) {
-        state.rpm.append(now);
-        charged[`rpm:${scope.id}`] = String(now);
-      }
-      if (scope.tpm !== null) {
-        state.tpm.current += request.tokens;
-        charged[`tpm:${scope.id}`] = String(index);
-      }
-      if (scope.maxParallel !== null) {
-        state.parallel.set(id, now);
-        charged[`parallel:${scope.id}`] = '1';
-      }
-      if (period !== null) {
-        rollSpend(state, period).nanos += request.costNanos;
-        charged[`budget:${scope.id}`] = period;
-      }
+      if (scope.rpm !== null) state.rpm.append(now);
+      if (scope.tpm !== null) state.tpm.current += request.tokens;
+      if (scope.maxParallel !== null) state.parallel.set(id, now);
+      if (period !== null) rollSpend(state, period).nanos += request.costNanos;
+      periods.push(period);
     }
     this.open.set(id, { admittedAt: now, scopeIds: views.map((view) => view.scope.id) });
-    return { id, scopes: request.scopes, tokens: request.tokens, costNanos: request.costNanos, charged };
+    return new MemoryReservation(id, request.scopes, request.tokens, request.costNanos, now, index, periods);
   }
 
   private view(scope: LimitScope, now: number, index: number): ScopeView {
@@ -215,6 +218,41 @@ export class MemoryLimitBackend implements LimitBackend {
       this.open.delete(id);
       for (const scopeId of reservation.scopeIds) this.scopes.get(scopeId)?.parallel.delete(id);
     }
+  }
+}
+
+/**
+ * This backend's reservation. Where it charged is kept in fields, which settle reads; the
+ * `charged` record of the Reservation interface (its keys are built from scope ids) is built only
+ * when someone asks for it.
+ */
+class MemoryReservation implements Reservation {
+  #charged: Readonly<Record<string, string>> | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly scopes: readonly LimitScope[],
+    readonly tokens: number,
+    readonly costNanos: number,
+    readonly admittedAt: number,
+    /** The tpm window charged. */
+    readonly windowIndex: number,
+    /** Per scope, in the order of `scopes`: the budget period charged, or null. */
+    readonly periods: readonly (string | null)[],
+  ) {}
+
+  get charged(): Readonly<Record<string, string>> {
+    if (this.#charged !== null) return this.#charged;
+    const charged: Record<string, string> = { [RESERVATION_BACKEND]: 'memory' };
+    this.scopes.forEach((scope, i) => {
+      if (scope.rpm !== null) charged[`rpm:${scope.id}`] = String(this.admittedAt);
+      if (scope.tpm !== null) charged[`tpm:${scope.id}`] = String(this.windowIndex);
+      if (scope.maxParallel !== null) charged[`parallel:${scope.id}`] = '1';
+      const period = this.periods[i];
+      if (period != null) charged[`budget:${scope.id}`] = period;
+    });
+    this.#charged = charged;
+    return charged;
   }
 }
 
