@@ -194,7 +194,11 @@ export class LeaseBook {
   readonly #send: SendLeases;
   readonly #onError: (error: unknown) => void;
   readonly #states = new Map<string, ScopeState>();
-  #deltas: string[] = [];
+  /** Reservation ids: a random prefix and a counter (unique like a UUID, without one per request). */
+  readonly #idPrefix = `${randomUUID()}:`;
+  #idCount = 0;
+  /** Corrections waiting for the next call, summed per counter key. */
+  #deltas = new Map<string, number>();
   #rpmReturns: string[] = [];
   #parallelReturns: string[] = [];
   #grants: GrantRequest[] = [];
@@ -260,7 +264,7 @@ export class LeaseBook {
       slots.push(slot);
       this.#maybeAsk(state, scope, tokens, costNanos, now);
     }
-    const reservation = new LeasedReservation(randomUUID(), scopes, tokens, costNanos, blocks, slots);
+    const reservation = new LeasedReservation(this.#idPrefix + (++this.#idCount).toString(36), scopes, tokens, costNanos, blocks, slots);
     return { ok: true, reservation, status: status === null ? UNKNOWN_RATE_STATUS : status };
   }
 
@@ -279,9 +283,8 @@ export class LeaseBook {
           block.nanosUsed += nanoDelta;
         } else {
           // The block was given back already: the difference goes to Redis on its own.
-          if (block.tpmKey !== null && tokenDelta !== 0) this.#deltas.push(block.tpmKey, String(tokenDelta));
-          if (block.budgetKey !== null && nanoDelta !== 0) this.#deltas.push(block.budgetKey, String(nanoDelta));
-          this.#schedule();
+          if (block.tpmKey !== null) this.#correct(block.tpmKey, tokenDelta);
+          if (block.budgetKey !== null) this.#correct(block.budgetKey, nanoDelta);
         }
       }
       const slot = reservation.slots[i];
@@ -312,10 +315,12 @@ export class LeaseBook {
       this.#immediate = null;
     }
     const grants = this.#grants;
-    if (grants.length === 0 && this.#deltas.length === 0 && this.#rpmReturns.length === 0 && this.#parallelReturns.length === 0) return;
+    if (grants.length === 0 && this.#deltas.size === 0 && this.#rpmReturns.length === 0 && this.#parallelReturns.length === 0) return;
+    const deltas: string[] = [];
+    for (const [key, amount] of this.#deltas) if (amount !== 0) deltas.push(key, String(amount));
     const args = [
-      String(this.#deltas.length / 2),
-      ...this.#deltas,
+      String(deltas.length / 2),
+      ...deltas,
       String(this.#rpmReturns.length / 4),
       ...this.#rpmReturns,
       String(this.#parallelReturns.length / 2),
@@ -324,7 +329,7 @@ export class LeaseBook {
       String(grants.length),
     ];
     for (const grant of grants) args.push(...grant.args);
-    this.#deltas = [];
+    this.#deltas = new Map();
     this.#rpmReturns = [];
     this.#parallelReturns = [];
     this.#grants = [];
@@ -499,8 +504,15 @@ export class LeaseBook {
     if (block.rpmKey !== null && block.requestsUsed < block.requests) {
       this.#rpmReturns.push(block.rpmKey, block.leaseId, String(block.requestsUsed + 1), String(block.requests));
     }
-    if (block.tpmKey !== null && block.tokensUsed !== block.tokens) this.#deltas.push(block.tpmKey, String(block.tokensUsed - block.tokens));
-    if (block.budgetKey !== null && block.nanosUsed !== block.nanos) this.#deltas.push(block.budgetKey, String(block.nanosUsed - block.nanos));
+    if (block.tpmKey !== null) this.#correct(block.tpmKey, block.tokensUsed - block.tokens);
+    if (block.budgetKey !== null) this.#correct(block.budgetKey, block.nanosUsed - block.nanos);
+    this.#schedule();
+  }
+
+  /** Adds an amount to a counter in Redis with the next call (amounts for one key are summed). */
+  #correct(key: string, amount: number): void {
+    if (amount === 0) return;
+    this.#deltas.set(key, (this.#deltas.get(key) ?? 0) + amount);
     this.#schedule();
   }
 

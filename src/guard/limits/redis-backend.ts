@@ -231,13 +231,22 @@ export class RedisLimitBackend implements LimitBackend {
    * Never rejects for Redis trouble: a lost settlement is logged, and the estimate stands.
    * Resolves when Redis has applied it, which may be a few ms later (SettlementBatch).
    */
-  async settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
+  settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
     if (reservation instanceof LeasedReservation) {
-      const tokens = normalizeTokens(actualTokens);
-      assertNanos('actualCostNanos', actualCostNanos);
-      this.leases?.settle(reservation, tokens, actualCostNanos);
-      return;
+      // Settled in memory, against the blocks: no promise of its own per request.
+      try {
+        const tokens = normalizeTokens(actualTokens);
+        assertNanos('actualCostNanos', actualCostNanos);
+        this.leases?.settle(reservation, tokens, actualCostNanos);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return SETTLED;
     }
+    return this.settleInRedis(reservation, actualTokens, actualCostNanos);
+  }
+
+  private async settleInRedis(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {
     if (reservation.charged[RESERVATION_BACKEND] === 'memory') {
       await this.fallback?.settle(reservation, actualTokens, actualCostNanos);
       return;
@@ -391,6 +400,8 @@ export class RedisLimitBackend implements LimitBackend {
     return args;
   }
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Resolves on the first `ready`, on the first failure (later calls then fail fast), or after the timeout. */
 function firstConnection(redis: Redis, timeoutMs: number): Promise<void> {
