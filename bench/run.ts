@@ -219,9 +219,7 @@ async function main(children: ChildProcesses): Promise<number> {
   let chaos: ChaosResult | null = null;
   if (settings.scenarios.includes('chaos')) chaos = await runChaos(context, chaosSettings(envNumber));
   let governance: GovernanceResult | null = null;
-  if (settings.scenarios.includes('governance')) {
-    governance = await runGovernance(context, cases.find((c) => c.kind === 'throughput' && c.target === 'stellwerk' && c.mode === 'non-stream'));
-  }
+  if (settings.scenarios.includes('governance')) governance = await runGovernance(context);
 
   const finishedAt = new Date();
   const results = {

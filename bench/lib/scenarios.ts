@@ -10,7 +10,7 @@ import pg from 'pg';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './children.js';
 import { httpText } from './http.js';
 import { LoadAccumulator, runLoad, type LoadResult } from './load.js';
-import type { CaseResult, Settings } from './report.js';
+import type { Settings } from './report.js';
 import { MachineCpuMeter, ProcessSampler, round, type MachineCpu } from './sampler.js';
 import { ALIAS, CHAT_PATH, REQUEST_BODIES, stellwerkConfig } from './targets.js';
 
@@ -83,6 +83,89 @@ interface ProcessesUsage {
  * Warm-up, then `duration_s` of closed-loop load on `urls` at once (connections split evenly),
  * all into one result; CPU of `pids` summed.
  */
+type Measured = { load: LoadResult; process: ProcessesUsage; machine: MachineCpu };
+
+/**
+ * One case's processes under load, measured in one or more slices (load, their CPU, the machine's),
+ * so that the cases of a comparison can take turns (measureInTurns).
+ */
+class SlicedMeasurement {
+  readonly #ctx: ScenarioContext;
+  readonly #urls: readonly string[];
+  readonly #body: string;
+  readonly #headers: Record<string, string>;
+  readonly #perUrl: readonly number[];
+  readonly #load = new LoadAccumulator();
+  readonly #samplers: ProcessSampler[];
+  readonly #machine: MachineCpuMeter;
+
+  constructor(ctx: ScenarioContext, urls: readonly string[], pids: readonly number[], body: string, headers: Record<string, string>) {
+    this.#ctx = ctx;
+    this.#urls = urls;
+    this.#body = body;
+    this.#headers = headers;
+    const { connections } = ctx.settings;
+    this.#perUrl = urls.map((_, i) => Math.max(1, Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0)));
+    this.#samplers = pids.map((pid) => new ProcessSampler(pid));
+    this.#machine = new MachineCpuMeter(() => ctx.children.pids());
+  }
+
+  async warmUp(): Promise<void> {
+    if (this.#ctx.settings.warmup_s > 0) await this.#run(this.#ctx.settings.warmup_s, new LoadAccumulator());
+    this.#ctx.children.assertAlive();
+  }
+
+  async measure(durationS: number): Promise<void> {
+    for (const sampler of this.#samplers) sampler.start();
+    this.#machine.start();
+    try {
+      await this.#run(durationS, this.#load);
+    } finally {
+      this.#machine.pause();
+      for (const sampler of this.#samplers) sampler.pause();
+    }
+    this.#ctx.children.assertAlive();
+  }
+
+  result(): Measured {
+    const load = this.#load.result();
+    const usages = this.#samplers.map((sampler) => sampler.result());
+    const cpu = usages.some((usage) => usage.cpu_percent === null) ? null : round(usages.reduce((sum, usage) => sum + usage.cpu_percent!, 0), 1);
+    return {
+      load,
+      process: {
+        cpu_percent: cpu,
+        cpu_us_per_request: cpu === null || load.requests_per_s === 0 ? null : round((cpu / 100 / load.requests_per_s) * 1e6, 1),
+        rss_peak_mb: usages.map((usage) => usage.rss_peak_mb),
+      },
+      machine: this.#machine.result(),
+    };
+  }
+
+  #run(durationS: number, into: LoadAccumulator): Promise<unknown> {
+    return Promise.all(
+      this.#urls.map((url, i) => runLoad({ url, body: this.#body, headers: this.#headers, connections: this.#perUrl[i]!, durationS, addDuration: i === 0 }, into)),
+    );
+  }
+}
+
+/** Slices of about this many seconds, as the core scenario's throughput cases. */
+const TURN_SLICE_S = 2;
+
+/**
+ * Cases measured in turns (each warmed up first, then slices round-robin, starting one further on
+ * each round), so that a slow or fast phase of the host falls on all of them alike.
+ */
+async function measureInTurns(ctx: ScenarioContext, cases: readonly SlicedMeasurement[]): Promise<Measured[]> {
+  for (const measurement of cases) await measurement.warmUp();
+  const rounds = Math.max(1, Math.round(ctx.settings.duration_s / TURN_SLICE_S));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < cases.length; i++) await cases[(i + round) % cases.length]!.measure(ctx.settings.duration_s / rounds);
+  }
+  return cases.map((measurement) => measurement.result());
+}
+
+/** One case alone: warm-up, `before`, then the whole duration. */
 async function measure(
   ctx: ScenarioContext,
   urls: readonly string[],
@@ -90,40 +173,12 @@ async function measure(
   body: string,
   headers: Record<string, string>,
   before?: () => Promise<void>,
-): Promise<{ load: LoadResult; process: ProcessesUsage; machine: MachineCpu }> {
-  const { settings, children } = ctx;
-  const perUrl = urls.map((_, i) => Math.floor(settings.connections / urls.length) + (i < settings.connections % urls.length ? 1 : 0));
-  const run = (durationS: number, into: LoadAccumulator) =>
-    Promise.all(
-      urls.map((url, i) => runLoad({ url, body, headers, connections: Math.max(1, perUrl[i]!), durationS, addDuration: i === 0 }, into)),
-    );
-  if (settings.warmup_s > 0) await run(settings.warmup_s, new LoadAccumulator());
-  children.assertAlive();
+): Promise<Measured> {
+  const measurement = new SlicedMeasurement(ctx, urls, pids, body, headers);
+  await measurement.warmUp();
   if (before) await before();
-  const samplers = pids.map((pid) => new ProcessSampler(pid));
-  const machine = new MachineCpuMeter(() => children.pids());
-  const load = new LoadAccumulator();
-  for (const sampler of samplers) sampler.start();
-  machine.start();
-  try {
-    await run(settings.duration_s, load);
-  } finally {
-    machine.pause();
-    for (const sampler of samplers) sampler.pause();
-  }
-  children.assertAlive();
-  const loadResult = load.result();
-  const usages = samplers.map((sampler) => sampler.result());
-  const cpu = usages.some((usage) => usage.cpu_percent === null) ? null : round(usages.reduce((sum, usage) => sum + usage.cpu_percent!, 0), 1);
-  return {
-    load: loadResult,
-    process: {
-      cpu_percent: cpu,
-      cpu_us_per_request: cpu === null || loadResult.requests_per_s === 0 ? null : round((cpu / 100 / loadResult.requests_per_s) * 1e6, 1),
-      rss_peak_mb: usages.map((usage) => usage.rss_peak_mb),
-    },
-    machine: machine.result(),
-  };
+  await measurement.measure(ctx.settings.duration_s);
+  return measurement.result();
 }
 
 function progress(label: string, load: LoadResult, extra = ''): void {
@@ -317,8 +372,6 @@ export interface GovernanceCase {
 }
 
 export interface GovernanceResult {
-  /** Where the single-replica reference came from: the core case of this run, or a baseline case run here. */
-  readonly reference: 'core' | 'baseline';
   readonly reference_requests_per_s: number;
   readonly reference_cpu_us_per_request: number | null;
   /** Two plain replicas (core config, each its own SQLite file), the load split as for postgres-redis. */
@@ -396,7 +449,7 @@ async function checkChat(url: string, key: string | null): Promise<void> {
   if (status !== 200) throw new Error(`${url} answered ${status}: ${body.slice(0, 500)}`);
 }
 
-export async function runGovernance(ctx: ScenarioContext, core: CaseResult | undefined): Promise<GovernanceResult> {
+export async function runGovernance(ctx: ScenarioContext): Promise<GovernanceResult> {
   const { children, tmp } = ctx;
   const body = REQUEST_BODIES['non-stream'];
   const upstream = await startUpstream(ctx, 'governance-upstream');
@@ -421,134 +474,99 @@ export async function runGovernance(ctx: ScenarioContext, core: CaseResult | und
     return POSTGRES_ADMIN_URL.replace(/\/test$/, `/${database}`);
   };
   type Reference = { rps: number; cpu: number | null };
-  let reference: Reference | null = core === undefined ? null : { rps: core.load.requests_per_s, cpu: core.process.cpu_us_per_request };
-  let replicasReference: Reference | null = null;
-  let postgresReference: Reference | null = null;
-  const cpuRatio = (ref: Reference | null, cpu: number | null) => (ref === null || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3));
-  const add = (name: GovernanceCase['name'], replicas: number, measured: Awaited<ReturnType<typeof measure>>) => {
-    const isReference = name === 'baseline' || name === 'baseline-replicas' || name === 'baseline-postgres';
-    const ref = isReference ? null : replicas === 1 ? reference : postgresReference;
+  const references = new Map<GovernanceCase['name'], Reference>();
+  const cpuRatio = (ref: Reference | undefined, cpu: number | null) => (ref === undefined || ref.cpu === null || cpu === null || cpu === 0 ? null : round(ref.cpu / cpu, 3));
+  /** The cases of a group in the order given: references first, each case against its own. */
+  const add = (name: GovernanceCase['name'], replicas: number, measured: Measured, referenceName: GovernanceCase['name'] | null) => {
     const cpu = measured.process.cpu_us_per_request;
+    const ref = referenceName === null ? undefined : references.get(referenceName);
+    if (referenceName === null) references.set(name, { rps: measured.load.requests_per_s, cpu });
     const result: GovernanceCase = {
       name,
       replicas,
       ...measured,
-      throughput_ratio: ref === null || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
+      throughput_ratio: ref === undefined || ref.rps === 0 ? null : round(measured.load.requests_per_s / ref.rps, 3),
       cpu_cost_ratio: cpuRatio(ref, cpu),
-      cpu_cost_ratio_vs_one_replica: isReference || replicas === 1 ? null : cpuRatio(reference, cpu),
-      cpu_cost_ratio_vs_sqlite_replicas: isReference || replicas === 1 ? null : cpuRatio(replicasReference, cpu),
+      cpu_cost_ratio_vs_one_replica: referenceName === null || replicas === 1 ? null : cpuRatio(references.get('baseline'), cpu),
+      cpu_cost_ratio_vs_sqlite_replicas: referenceName === null || replicas === 1 ? null : cpuRatio(references.get('baseline-replicas'), cpu),
     };
     cases.push(result);
     problems.push(...connectionProblems(`governance ${name}`, measured.load));
     if (measured.load.non_200 > 0) problems.push(`governance ${name}: ${measured.load.non_200} non-200 (${JSON.stringify(measured.load.status_counts)})`);
     progress(`governance ${name} (${replicas} replica${replicas > 1 ? 's' : ''})`, measured.load, `  CPU ${cpu ?? '?'} µs/req`);
   };
+  const urlsOf = (replicas: readonly BenchChild[]) => replicas.map((replica) => replica.baseUrl + CHAT_PATH);
+  const pidsOf = (replicas: readonly BenchChild[]) => replicas.map((replica) => replica.pid);
   try {
-    if (reference === null) {
-      // No core case in this run: measure plain Stellwerk (the core configuration) here.
-      const plain = await startStellwerk(ctx, 'stellwerk-baseline', (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, 'baseline.db')));
-      try {
-        await checkChat(plain.baseUrl + CHAT_PATH, null);
-        const measured = await measure(ctx, [plain.baseUrl + CHAT_PATH], [plain.pid], body, {});
-        reference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
-        add('baseline', 1, measured);
-      } finally {
-        await children.stop([plain]);
-      }
-    }
-
-    // (a) One replica, the embedded SQLite store.
-    const sqlite = await startStellwerk(ctx, 'stellwerk-gov-sqlite', (port) =>
-      governanceConfig(port, upstream.baseUrl, masterKey, { sqlitePath: join(tmp, 'governance.db') }),
-    );
+    // (a) One replica: plain Stellwerk (the core config) and Stellwerk with governance on the
+    // embedded SQLite store, both running, measured in turns.
+    const single: BenchChild[] = [];
     try {
+      const plain = await startStellwerk(ctx, 'stellwerk-baseline', (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, 'baseline.db')));
+      single.push(plain);
+      const sqlite = await startStellwerk(ctx, 'stellwerk-gov-sqlite', (port) =>
+        governanceConfig(port, upstream.baseUrl, masterKey, { sqlitePath: join(tmp, 'governance.db') }),
+      );
+      single.push(sqlite);
+      await checkChat(plain.baseUrl + CHAT_PATH, null);
       const key = await createKey([sqlite], masterKey);
       await checkChat(sqlite.baseUrl + CHAT_PATH, key);
-      add('sqlite', 1, await measure(ctx, [sqlite.baseUrl + CHAT_PATH], [sqlite.pid], body, { authorization: `Bearer ${key}` }));
+      const [baseline, governed] = await measureInTurns(ctx, [
+        new SlicedMeasurement(ctx, urlsOf([plain]), pidsOf([plain]), body, {}),
+        new SlicedMeasurement(ctx, urlsOf([sqlite]), pidsOf([sqlite]), body, { authorization: `Bearer ${key}` }),
+      ]);
+      add('baseline', 1, baseline!, null);
+      add('sqlite', 1, governed!, 'baseline');
     } finally {
-      await children.stop([sqlite]);
+      await children.stop(single);
     }
 
-    // (b) Two replicas sharing Redis and a fresh Postgres database, the load split across both,
-    // against two plain replicas loaded the same way: half-loaded event loops on a shared machine
-    // cost more per answer whatever they do (fewer requests share each loop turn's system calls and
-    // wake-ups), which is the price of replicas, not of governance.
-    const plainReplicas: BenchChild[] = [];
+    // (b) Two replicas, the load split over both, three ways, all running and measured in turns:
+    // each on its own SQLite file; sharing a Postgres database; sharing Postgres and Redis with the
+    // key, limits and budget. The second is the third's reference: Postgres itself (its server
+    // shares the cores, the request log goes through \`pg\`) costs more per answer than a SQLite file
+    // per replica, and that is the store's price, not governance's.
+    const sqliteReplicas: BenchChild[] = [];
+    const postgresReplicas: BenchChild[] = [];
+    const governedReplicas: BenchChild[] = [];
     try {
       for (const n of [1, 2]) {
-        plainReplicas.push(await startStellwerk(ctx, `stellwerk-replica-${n}`, (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, `replica-${n}.db`))));
+        sqliteReplicas.push(await startStellwerk(ctx, `stellwerk-replica-${n}`, (port) => stellwerkConfig(port, upstream.baseUrl, join(tmp, `replica-${n}.db`))));
       }
-      for (const replica of plainReplicas) await checkChat(replica.baseUrl + CHAT_PATH, null);
-      const measured = await measure(
-        ctx,
-        plainReplicas.map((replica) => replica.baseUrl + CHAT_PATH),
-        plainReplicas.map((replica) => replica.pid),
-        body,
-        {},
-      );
-      replicasReference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
-      add('baseline-replicas', 2, measured);
-    } finally {
-      await children.stop(plainReplicas);
-    }
-
-    // (c) The same two replicas sharing one Postgres database, still without governance: the
-    // reference of postgres-redis, which differs from it only in the key, limits and budget. Postgres
-    // itself (its server shares the cores, the request log goes through \`pg\`) costs more per answer
-    // than a SQLite file per replica, and that is the store's price, not governance's.
-    const plainOnPostgres: BenchChild[] = [];
-    try {
-      const databaseUrl = await freshDatabase('plain');
-      // One after the other: the first applies the migrations to the fresh database.
+      const plainDatabase = await freshDatabase('plain');
+      const store: GovernanceStore = { databaseUrl: await freshDatabase('governance'), redisPrefix, pepper };
+      // One after the other: the first of each pair applies the migrations to its fresh database.
       for (const n of [1, 2]) {
-        plainOnPostgres.push(
+        postgresReplicas.push(
           await startStellwerk(ctx, `stellwerk-pg-replica-${n}`, (port) =>
-            stellwerkConfig(port, upstream.baseUrl, join(tmp, `pg-replica-${n}.db`), { databaseUrl, pepper }),
+            stellwerkConfig(port, upstream.baseUrl, join(tmp, `pg-replica-${n}.db`), { databaseUrl: plainDatabase, pepper }),
           ),
         );
       }
-      for (const replica of plainOnPostgres) await checkChat(replica.baseUrl + CHAT_PATH, null);
-      const measured = await measure(
-        ctx,
-        plainOnPostgres.map((replica) => replica.baseUrl + CHAT_PATH),
-        plainOnPostgres.map((replica) => replica.pid),
-        body,
-        {},
-      );
-      postgresReference = { rps: measured.load.requests_per_s, cpu: measured.process.cpu_us_per_request };
-      add('baseline-postgres', 2, measured);
+      for (const n of [1, 2]) governedReplicas.push(await startStellwerk(ctx, `stellwerk-gov-pg-${n}`, (port) => governanceConfig(port, upstream.baseUrl, masterKey, store)));
+      for (const replica of [...sqliteReplicas, ...postgresReplicas]) await checkChat(replica.baseUrl + CHAT_PATH, null);
+      const key = await createKey(governedReplicas, masterKey);
+      for (const replica of governedReplicas) await checkChat(replica.baseUrl + CHAT_PATH, key);
+      const [onSqlite, onPostgres, governed] = await measureInTurns(ctx, [
+        new SlicedMeasurement(ctx, urlsOf(sqliteReplicas), pidsOf(sqliteReplicas), body, {}),
+        new SlicedMeasurement(ctx, urlsOf(postgresReplicas), pidsOf(postgresReplicas), body, {}),
+        new SlicedMeasurement(ctx, urlsOf(governedReplicas), pidsOf(governedReplicas), body, { authorization: `Bearer ${key}` }),
+      ]);
+      add('baseline-replicas', 2, onSqlite!, null);
+      add('baseline-postgres', 2, onPostgres!, null);
+      add('postgres-redis', 2, governed!, 'baseline-postgres');
     } finally {
-      await children.stop(plainOnPostgres);
-    }
-
-    const store: GovernanceStore = { databaseUrl: await freshDatabase('governance'), redisPrefix, pepper };
-    const replicas: BenchChild[] = [];
-    try {
-      // One after the other: the first applies the migrations to the fresh database.
-      for (const n of [1, 2]) replicas.push(await startStellwerk(ctx, `stellwerk-gov-pg-${n}`, (port) => governanceConfig(port, upstream.baseUrl, masterKey, store)));
-      const key = await createKey(replicas, masterKey);
-      for (const replica of replicas) await checkChat(replica.baseUrl + CHAT_PATH, key);
-      add(
-        'postgres-redis',
-        2,
-        await measure(
-          ctx,
-          replicas.map((replica) => replica.baseUrl + CHAT_PATH),
-          replicas.map((replica) => replica.pid),
-          body,
-          { authorization: `Bearer ${key}` },
-        ),
-      );
-    } finally {
-      await children.stop(replicas);
+      await children.stop([...sqliteReplicas, ...postgresReplicas, ...governedReplicas]);
     }
   } finally {
     await children.stop([upstream]);
     for (const database of databases) await dropDatabase(database).catch((error: unknown) => problems.push(`could not drop database ${database}: ${String(error)}`));
     await clearRedis(redisPrefix).catch((error: unknown) => problems.push(`could not clear Redis keys ${redisPrefix}*: ${String(error)}`));
   }
+  const reference = references.get('baseline');
+  const replicasReference = references.get('baseline-replicas');
+  const postgresReference = references.get('baseline-postgres');
   return {
-    reference: core === undefined ? 'baseline' : 'core',
     reference_requests_per_s: reference?.rps ?? 0,
     reference_cpu_us_per_request: reference?.cpu ?? null,
     replicas_reference_requests_per_s: replicasReference?.rps ?? null,
@@ -621,8 +639,8 @@ export function formatChaos(result: ChaosResult, settings: Settings): string {
 export function formatGovernance(result: GovernanceResult, settings: Settings): string {
   const lines = [
     `Governance: virtual key with rpm/tpm/max_parallel/budget limits, priced deployment, ${settings.connections} connections (split over the replicas), ` +
-      `non-stream, ${settings.duration_s} s per case; reference: ${result.reference === 'core' ? 'the core Stellwerk throughput case' : 'plain Stellwerk measured here (baseline)'} ` +
-      `(${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req) for one replica, ` +
+      `non-stream, ${settings.duration_s} s per case, the cases of a group in turns (${TURN_SLICE_S} s slices); reference: plain Stellwerk with the same store ` +
+      `(baseline: ${result.reference_requests_per_s.toFixed(0)} req/s, ${result.reference_cpu_us_per_request ?? '?'} CPU µs/req) for one replica, ` +
       `two plain replicas sharing Postgres (baseline-postgres) for two`,
   ];
   const header = ['store', 'replicas', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'req/s ratio', 'CPU ratio', 'vs 1 replica', 'vs SQLite replicas', 'result'];
