@@ -289,12 +289,14 @@ export class LeaseBook {
       }
       const slot = reservation.slots[i];
       if (slot != null) {
-        const state = this.#states.get(reservation.scopes[i]!.id);
-        if (state === undefined || this.#closed) {
+        const scope = reservation.scopes[i]!;
+        const state = this.#states.get(scope.id);
+        if (state !== undefined) state.inUse--;
+        // A slot taken under limits that have changed since goes back to Redis, not to the pool.
+        if (state === undefined || this.#closed || !sameLimits(state.limits, scope)) {
           this.#parallelReturns.push(slot.key, slot.member);
           this.#schedule();
         } else {
-          state.inUse--;
           slot.since = now;
           state.idle.push(slot);
         }

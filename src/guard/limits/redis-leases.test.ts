@@ -216,6 +216,23 @@ describe('RedisLimitBackend leases', () => {
     refused(await backend.admit(request([strict])), 'rpm', strict);
   });
 
+  test('a lowered max_parallel: pooled slots go back, those in use when they are settled', async () => {
+    const backend = replica();
+    const generous = scopeWith({ maxParallel: 1_000 });
+    const held = await untilLeased(backend, () => request([generous]));
+    // Hold more pooled slots than the new limit will allow.
+    for (let i = 0; i < 8; i++) {
+      held.push(admitted(await backend.admit(request([generous]))));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const strict = { ...generous, maxParallel: 2 };
+    refused(await backend.admit(request([strict])), 'parallel', strict);
+    for (const reservation of held) await backend.settle(reservation, 1, 0);
+    const open = [admitted(await backend.admit(request([strict]))), admitted(await backend.admit(request([strict])))];
+    refused(await backend.admit(request([strict])), 'parallel', strict);
+    for (const reservation of open) await backend.settle(reservation, 1, 0);
+  });
+
   test('a key with only a budget, on a model without a price, leases too (a block of zero nano-USD)', async () => {
     const backend = replica();
     const key = scopeWith({ budgetNanos: 1_000_000, budgetPeriod: 'total' });
