@@ -127,6 +127,7 @@ export class Governance {
     await governance.seedSpend();
     governance.startBackground(settings.retention_days);
     metrics.requestLogQueue = () => writer.queued;
+    metrics.limitCounts = () => limits.counts();
     return governance;
   }
 

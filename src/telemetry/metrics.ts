@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AdmissionPath, LimitCounts } from '../guard/limits/types.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type CounterSeries, type GaugeSeries, type HistogramSeries } from './series.js';
 
 /** What the metrics need to know of a deployment. */
@@ -7,6 +8,8 @@ export interface DeploymentView {
   circuitState(now: number): string;
   inFlight(): number;
 }
+
+const ADMISSION_PATHS: readonly AdmissionPath[] = ['memory', 'redis', 'lease'];
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -93,6 +96,8 @@ export class GatewayMetrics {
   readonly piiDetections: Counter<'type' | 'mode'>;
   /** Set by the governance: rows waiting for the request log. */
   requestLogQueue: () => number = () => 0;
+  /** Set by the governance: the limit backend's running totals (null: no governance). */
+  limitCounts: () => LimitCounts | null = () => null;
   /** Set by the gateway: the deployments of the running config, for the state gauges. */
   deploymentsSource: () => Iterable<DeploymentView> = () => [];
 
@@ -213,6 +218,40 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(queue());
+      },
+    });
+    const limits = () => this.limitCounts();
+    new Counter({
+      name: 'stellwerk_limit_admissions_total',
+      help: 'Admissions decided by the rate limits and budgets, by where: memory (one instance), redis (shared, one by one), lease (from a block this replica leased from Redis).',
+      labelNames: ['path'],
+      registers,
+      collect() {
+        const counts = limits();
+        this.reset();
+        if (counts !== null) for (const path of ADMISSION_PATHS) this.inc({ path }, counts.admissions[path]);
+      },
+    });
+    new Counter({
+      name: 'stellwerk_limit_lease_calls_total',
+      help: 'Calls to Redis that grant, give back or correct leased blocks of limits.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(limits()?.leaseCalls ?? 0);
+      },
+    });
+    new Counter({
+      name: 'stellwerk_limit_lease_blocks_total',
+      help: 'Blocks of limits asked for by this replica: granted, or refused because the limit had too little room left.',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        const counts = limits();
+        this.reset();
+        if (counts === null) return;
+        this.inc({ outcome: 'granted' }, counts.blocksGranted);
+        this.inc({ outcome: 'refused' }, counts.blocksRefused);
       },
     });
     const source = () => this.deploymentsSource();

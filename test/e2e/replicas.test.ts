@@ -134,6 +134,33 @@ test('a $1.00 budget across replicas: spend stays within one request of it, and 
   assert.ok(row.spend_usd <= 1.01 + 1e-9);
 });
 
+test('a busy key is admitted from blocks leased from Redis; /metrics tells how admissions were decided', async () => {
+  const created = await admin(urls[2]!, 'POST', '/admin/keys', { rpm: 100_000, tpm: 100_000_000 });
+  const key = created.key as string;
+  await knownEverywhere(key);
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`${urls[2]}/metrics`)).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith(name + ' ') || candidate.startsWith(name + '{'));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const before = await metric('stellwerk_limit_admissions_total{path="lease"}');
+  // 8 clients, 40 requests each, one after the other: busy enough to lease.
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 40; i++) {
+        const response = await chat(urls[2]!, key);
+        assert.equal(response.status, 200);
+        assert.ok(Number(response.headers.get('x-ratelimit-remaining-requests')) > 99_000);
+        await response.text();
+      }
+    }),
+  );
+  assert.ok((await metric('stellwerk_limit_admissions_total{path="lease"}')) > before, 'admissions from leased blocks');
+  assert.ok((await metric('stellwerk_limit_admissions_total{path="redis"}')) > 0, 'and, before the key was busy, in Redis');
+  assert.ok((await metric('stellwerk_limit_lease_blocks_total{outcome="granted"}')) > 0);
+  assert.ok((await metric('stellwerk_limit_lease_calls_total')) > 0);
+});
+
 test('revocation reaches every replica within a second', async () => {
   const created = await admin(urls[0]!, 'POST', '/admin/keys', {});
   const key = created.key as string;

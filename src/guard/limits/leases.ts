@@ -207,6 +207,11 @@ export class LeaseBook {
   readonly #sweeper: NodeJS.Timeout;
   readonly #leaseMs: number;
   #closed = false;
+  /** Running totals (LimitCounts). */
+  admitted = 0;
+  calls = 0;
+  blocksGranted = 0;
+  blocksRefused = 0;
 
   constructor(options: { settings: LeaseSettings; prefix: string; leaseMs: number; send: SendLeases; onError: (error: unknown) => void }) {
     this.#settings = options.settings;
@@ -264,6 +269,7 @@ export class LeaseBook {
       slots.push(slot);
       this.#maybeAsk(state, scope, tokens, costNanos, now);
     }
+    this.admitted++;
     const reservation = new LeasedReservation(this.#idPrefix + (++this.#idCount).toString(36), scopes, tokens, costNanos, blocks, slots);
     return { ok: true, reservation, status: status === null ? UNKNOWN_RATE_STATUS : status };
   }
@@ -338,6 +344,7 @@ export class LeaseBook {
     // A block's time runs from before the call: Redis dates its rpm entries by its own clock when
     // the script runs, which is later.
     const sentAt = performance.now();
+    this.calls++;
     const call = this.#send(args).then(
       (answer) => this.#granted(grants, answer, sentAt),
       (error: unknown) => {
@@ -470,6 +477,7 @@ export class LeaseBook {
       if (!wantBlock) continue;
       if (!grant.ok) {
         // Too little room for a block (near a limit): admissions go to Redis one by one for a while.
+        this.blocksRefused++;
         state.quietUntil = now + this.#settings.ttlMs / 4;
         continue;
       }
@@ -489,6 +497,7 @@ export class LeaseBook {
         grant.rr ?? null,
         grant.rt ?? null,
       );
+      this.blocksGranted++;
       if (stale) {
         this.#release(block);
         continue;

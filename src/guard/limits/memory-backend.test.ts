@@ -108,3 +108,12 @@ test('memory: reservation ids are unique across instances, so one instance never
   await first.settle(mine, 1, 400);
   assert.equal(await first.spend(key), 400);
 });
+
+test('memory: counts every admission it decides, for /metrics', async () => {
+  const backend = new MemoryLimitBackend();
+  const key = scopeWith({ rpm: 2 });
+  admitted(await backend.admit(request([key])));
+  admitted(await backend.admit(request([key])));
+  refused(await backend.admit(request([key])), 'rpm', key);
+  assert.deepEqual(backend.counts(), { admissions: { memory: 3, redis: 0, lease: 0 }, leaseCalls: 0, blocksGranted: 0, blocksRefused: 0 });
+});

@@ -8,6 +8,7 @@ import {
   type Admission,
   type AdmissionRequest,
   type LimitBackend,
+  type LimitCounts,
   type LimitScope,
   type RateStatus,
   type Refusal,
@@ -84,8 +85,15 @@ export class MemoryLimitBackend implements LimitBackend {
     this.now = options.now ?? Date.now;
   }
 
+  private admissions = 0;
+
   admit(request: AdmissionRequest): Admission {
+    this.admissions++;
     return this.admitNow(normalizeAdmissionRequest(request));
+  }
+
+  counts(): LimitCounts {
+    return { admissions: { memory: this.admissions, redis: 0, lease: 0 }, leaseCalls: 0, blocksGranted: 0, blocksRefused: 0 };
   }
 
   async settle(reservation: Reservation, actualTokens: number, actualCostNanos: number): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type Admission,
   type AdmissionRequest,
   type LimitBackend,
+  type LimitCounts,
   type LimitLog,
   type LimitScope,
   type RateStatus,
@@ -129,6 +130,8 @@ export class RedisLimitBackend implements LimitBackend {
   private readonly settlements: SettlementBatch;
   private readonly admissions: AdmissionBatch;
   private readonly leases: LeaseBook | null;
+  /** Admissions Redis decided (LimitCounts). */
+  private redisAdmissions = 0;
 
   constructor(options: RedisLimitBackendOptions) {
     this.timings = resolveTimings(options);
@@ -211,6 +214,17 @@ export class RedisLimitBackend implements LimitBackend {
     return this.leases?.tryAdmit(normalized) ?? this.admitInRedis(normalized);
   }
 
+  counts(): LimitCounts {
+    const leases = this.leases;
+    const fallback = this.fallback?.counts().admissions.memory ?? 0;
+    return {
+      admissions: { memory: fallback, redis: this.redisAdmissions, lease: leases?.admitted ?? 0 },
+      leaseCalls: leases?.calls ?? 0,
+      blocksGranted: leases?.blocksGranted ?? 0,
+      blocksRefused: leases?.blocksRefused ?? 0,
+    };
+  }
+
   private async admitInRedis(normalized: AdmissionRequest): Promise<Admission> {
     const id = randomUUID();
     await this.firstConnection;
@@ -221,6 +235,7 @@ export class RedisLimitBackend implements LimitBackend {
       return this.admitWithoutRedis(normalized, error);
     }
     this.outage.recovered();
+    this.redisAdmissions++;
     const answer = JSON.parse(raw) as ScriptAdmission;
     const status = statusOf(answer.status);
     if (!answer.ok) return { ok: false, refusal: answer.refusal, scope: answer.scope, retryAfterMs: answer.retry, status };

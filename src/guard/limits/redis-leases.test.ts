@@ -92,6 +92,11 @@ describe('RedisLimitBackend leases', () => {
     const before = await untilLeased(backend, () => request([key], 100, 1_000));
     const answer = backend.admit(request([key], 100, 1_000));
     assert.ok(!isPromise(answer), 'the next admission is answered at once');
+    const counts = backend.counts();
+    assert.equal(counts.admissions.lease, 2, 'two from the block');
+    assert.equal(counts.admissions.redis, before.length - 1, 'the others in Redis');
+    assert.equal(counts.blocksGranted, 1);
+    assert.ok(counts.leaseCalls >= 1);
     const reservation = admitted(answer);
     assert.equal(reservation.charged['@backend'], 'lease');
     assert.ok(answer.ok && answer.status.limitRequests === 100_000 && answer.status.remainingRequests !== null);

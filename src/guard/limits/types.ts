@@ -105,5 +105,20 @@ export interface LimitBackend {
   spend(scope: LimitScope): Promise<number>;
   /** Sets the spend of a scope's current period if not known yet (seeding from the store at start). */
   seedSpend(scope: LimitScope, nanos: number): Promise<void>;
+  /** What the backend has done since it started, for /metrics. */
+  counts(): LimitCounts;
   close(): Promise<void>;
 }
+
+/** Running totals of a backend, read when /metrics is scraped (nothing is counted per request but integers). */
+export interface LimitCounts {
+  /** Admissions decided, by where: in this process's memory, in Redis, or from a leased block. */
+  readonly admissions: Readonly<Record<AdmissionPath, number>>;
+  /** Lease script calls (grants, returns and corrections together). */
+  readonly leaseCalls: number;
+  /** Blocks granted, and asked for but refused (too little room left). */
+  readonly blocksGranted: number;
+  readonly blocksRefused: number;
+}
+
+export type AdmissionPath = 'memory' | 'redis' | 'lease';
