@@ -240,7 +240,11 @@ export class LeaseBook {
       if (fits && !this.#fits(state, scope, tokens, costNanos, now)) fits = false;
     }
     if (!fits) {
-      for (const scope of scopes) if (hasAnyLimit(scope)) this.#maybeAsk(this.#states.get(scope.id)!, scope, tokens, costNanos, now);
+      // Blocks only where every scope of the request is busy: a busy team's block is no use to
+      // the requests of its keys while one of them is not (they would all go to Redis anyway).
+      if (scopes.every((scope) => !hasAnyLimit(scope) || this.#busy(this.#states.get(scope.id)!))) {
+        for (const scope of scopes) if (hasAnyLimit(scope)) this.#maybeAsk(this.#states.get(scope.id)!, scope, tokens, costNanos, now);
+      }
       return null;
     }
     const blocks: (Block | null)[] = [];
@@ -413,6 +417,11 @@ export class LeaseBook {
     return state;
   }
 
+  /** At least `hotAfter` admissions in the current and the previous ttl. */
+  #busy(state: ScopeState): boolean {
+    return state.count + state.lastCount >= this.#settings.hotAfter;
+  }
+
   #fits(state: ScopeState, scope: LimitScope, tokens: number, nanos: number, now: number): boolean {
     if (needsBlock(scope) && (state.block === null || !state.block.fits(scope, tokens, nanos, now))) return false;
     return scope.maxParallel === null || state.idle.length > 0;
@@ -421,8 +430,8 @@ export class LeaseBook {
   #maybeAsk(state: ScopeState, scope: LimitScope, tokens: number, nanos: number, now: number): void {
     if (state.asking || this.#closed || now < state.quietUntil) return;
     const { ttlMs, maxBlock, hotAfter } = this.#settings;
+    if (!this.#busy(state)) return;
     const demand = state.count + state.lastCount;
-    if (demand < hotAfter) return;
     const block = state.block;
     const wantBlock = needsBlock(scope) && (block === null || !block.fits(scope, tokens, nanos, now) || block.low(now, ttlMs));
     const wantSlots = scope.maxParallel !== null && state.idle.length === 0;

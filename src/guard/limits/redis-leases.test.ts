@@ -238,6 +238,17 @@ describe('RedisLimitBackend leases', () => {
     for (const reservation of open) await backend.settle(reservation, 1, 0);
   });
 
+  test('a busy team whose keys are each quiet leases nothing (a block would sit unused); once a key is busy too, both lease', async () => {
+    const backend = replica();
+    const team = { ...scopeWith({ rpm: 100_000 }), id: `team:${randomUUID()}` };
+    for (let i = 0; i < 20; i++) admitted(await backend.admit(request([scopeWith({ rpm: 1_000 }), team])));
+    assert.equal(backend.counts().leaseCalls, 0);
+    assert.equal(await admin.zcard(`${PREFIX}rpm:${team.id}`), 20, 'nothing of the team held in a block');
+    const key = scopeWith({ rpm: 100_000 });
+    await untilLeased(backend, () => request([key, team]));
+    assert.ok(backend.counts().blocksGranted >= 2, 'a block for the key and one for the team');
+  });
+
   test('a key with only a budget, on a model without a price, leases too (a block of zero nano-USD)', async () => {
     const backend = replica();
     const key = scopeWith({ budgetNanos: 1_000_000, budgetPeriod: 'total' });
