@@ -183,9 +183,9 @@ interface GrantRequest {
  * replica's pool, and a slot idle for two ttls goes back to Redis.
  *
  * Only scopes with at least `hotAfter` admissions in a ttl lease (a lone request is admitted one
- * by one, as before, with exact headers); a grant takes at most a quarter of what a limit has left,
- * so near a limit blocks shrink to nothing and every admission is decided in Redis again, where
- * refusals are made. The price: capacity leased by one replica and not used is unavailable to
+ * by one, as before, with exact headers); a grant takes at most a sixteenth of what a limit has
+ * left and is never smaller than `hotAfter` requests' worth, so near a limit no block is granted
+ * and every admission is decided in Redis again, where refusals are made. The price: capacity leased by one replica and not used is unavailable to
  * the others until it is given back, and a crashed replica's unused budget stays spent.
  */
 export class LeaseBook {
@@ -460,8 +460,11 @@ export class LeaseBook {
         String(wantBlock ? Math.ceil(requests * Math.max(avgTokens, tokens)) : 0),
         String(wantBlock ? Math.ceil(requests * Math.max(avgNanos, nanos)) : 0),
         String(slots),
-        String(tokens),
-        String(nanos),
+        // A block is for at least hotAfter requests: with less room than that × LEASE_SHARE left,
+        // the scope is near its limit and its admissions are decided one by one.
+        String(hotAfter),
+        String(Math.ceil(hotAfter * Math.max(avgTokens, tokens))),
+        String(Math.ceil(hotAfter * Math.max(avgNanos, nanos))),
       ],
     });
     this.#schedule();

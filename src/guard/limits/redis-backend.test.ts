@@ -9,7 +9,7 @@ import { budgetPeriodId, nextPeriodStart } from './budget-period.js';
 import { createLimitBackend } from './create-limit-backend.js';
 import { MemoryLimitBackend } from './memory-backend.js';
 import { LimitsUnavailableError, RedisLimitBackend, type RedisLimitBackendOptions } from './redis-backend.js';
-import { CALENDAR_LUA, WINDOW_MATH_LUA } from './redis-scripts.js';
+import { CALENDAR_LUA, REQUEST_LOG_MATH_LUA, WINDOW_MATH_LUA } from './redis-scripts.js';
 import { waitForRoomMs } from './sliding-window.js';
 import type { BudgetPeriod } from '../types.js';
 import type { LimitLog } from './types.js';
@@ -230,6 +230,25 @@ describe('RedisLimitBackend', () => {
         remainingInWindow({ current: current!, previous: previous! }, elapsed!, WINDOW_MS, limit!),
       ]),
     );
+  });
+
+  test('the request log counts a leased block by its weight: count, trim and the admission that must leave', async () => {
+    const key = `${PREFIX}rpm:log-math`;
+    const weights = `${PREFIX}rpmw:log-math`;
+    // a (t=1000), a block of 5 (t=2000), b (t=3000): 7 admissions in three entries.
+    await admin.zadd(key, 1000, 'a:key:x', 2000, 'Lblock#5', 3000, 'b:key:x');
+    await admin.set(weights, '4');
+    const script = `${REQUEST_LOG_MATH_LUA}
+      local out = { log_count(KEYS[1], KEYS[2]) }
+      for _, L in ipairs({ 7, 6, 2, 1 }) do table.insert(out, log_leaving_at(KEYS[1], KEYS[2], 7, L)) end
+      log_trim(KEYS[1], KEYS[2], '2500')
+      table.insert(out, log_count(KEYS[1], KEYS[2]))
+      table.insert(out, redis.call('GET', KEYS[2]))
+      return out`;
+    const answer = (await admin.eval(script, 2, key, weights)) as (number | string)[];
+    // For one more under 7, one admission must leave (a); under 6, two (a and one of the block);
+    // under 2, six (a and the whole block); under 1, all seven (b last).
+    assert.deepEqual(answer, [7, '1000', '2000', '2000', '3000', 1, '0']);
   });
 
   test('a short window rolls over on Redis time: a refused request fits after retryAfterMs', async () => {

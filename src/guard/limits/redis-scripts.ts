@@ -7,7 +7,9 @@
  * rpm log mirrors request-log.ts (the contract suite holds both backends to it).
  *
  * Key layout under the prefix P (see docs/limits.md):
- *   P rpm:<scope>            sorted set `<reservation id>:<scope>` → admitted at (ms), the last window
+ *   P rpm:<scope>            sorted set `<reservation id>:<scope>` → admitted at (ms), the last window;
+ *                            a leased block `<lease id>#<g>` → its end (REQUEST_LOG_LUA)
+ *   P rpmw:<scope>           counter: the blocks' extra weight (Σ g − 1), expires with the log
  *   P tpm:<scope>:<window>   counter, expires after the next window
  *   P parallel:<scope>       sorted set reservation id → admitted at (ms), expires after a lease
  *   P budget:<scope>:<period> spend in nano-USD, expires a lease after the period; `total` never
@@ -68,6 +70,47 @@ local function redis_now()
 end
 `;
 
+/**
+ * The rpm request log: a sorted set of admissions (member → Redis ms), in which a leased block of
+ * g admissions is one member \`<lease id>#<g>\`; \`P rpmw:<scope>\` holds the sum of g − 1 over the
+ * blocks in the set, so the log counts ZCARD + that. A log without blocks is read as before.
+ */
+const REQUEST_LOG_LUA = `
+local function log_weight(member)
+  local g = string.match(member, '#(%d+)$')
+  if g then return tonumber(g) end
+  return 1
+end
+local function log_trim(key, wkey, cutoff)
+  if tonumber(redis.call('GET', wkey) or '0') > 0 then
+    local extra = 0
+    for _, member in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', cutoff)) do extra = extra + log_weight(member) - 1 end
+    if extra > 0 then redis.call('DECRBY', wkey, extra) end
+  end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+end
+local function log_count(key, wkey)
+  return redis.call('ZCARD', key) + tonumber(redis.call('GET', wkey) or '0')
+end
+-- The time of the admission that must leave a log of \`live\` for one more to fit under L.
+local function log_leaving_at(key, wkey, live, L)
+  local need = live - L + 1
+  if tonumber(redis.call('GET', wkey) or '0') == 0 then
+    return redis.call('ZRANGE', key, need - 1, need - 1, 'WITHSCORES')[2]
+  end
+  local start = 0
+  while true do
+    local batch = redis.call('ZRANGE', key, start, start + 127, 'WITHSCORES')
+    if #batch == 0 then return nil end
+    for i = 1, #batch, 2 do
+      need = need - log_weight(batch[i])
+      if need <= 0 then return batch[i + 1] end
+    end
+    start = start + 128
+  end
+end
+`;
+
 const WINDOW_LUA = `
 local function fits(cur, prev, e, W, L, a) return (cur + a) * W + prev * (W - e) <= L * W end
 local function remaining(cur, prev, e, W, L)
@@ -112,13 +155,13 @@ local function count(key)
   return 0
 end
 
--- Until one more admission fits in a log of live entries: when the oldest that must leave has left.
-local function log_wait_ms(key, live, L)
+-- Until one more admission fits in a log of live admissions: when the oldest that must leave has left.
+local function log_wait_ms(key, wkey, live, L)
   if L < 1 then return W end
   if live < L then return 0 end
-  local oldest = redis.call('ZRANGE', key, live - L, live - L, 'WITHSCORES')
-  if oldest[2] == nil then return W end
-  local w = tonumber(oldest[2]) + W - now
+  local leaving = log_leaving_at(key, wkey, live, L)
+  if leaving == nil then return W end
+  local w = tonumber(leaving) + W - now
   if w < 1 then return 1 end
   return w
 end
@@ -135,10 +178,10 @@ for i = 0, n - 1 do
   local s = { id = ARGV[b], rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), par = tonumber(ARGV[b + 3]),
     budget = tonumber(ARGV[b + 4]), period = ARGV[b + 5] }
   if s.rpm then
-    s.rpm_key = p .. 'rpm:' .. s.id
-    redis.call('ZREMRANGEBYSCORE', s.rpm_key, '-inf', fmt(now - W))
-    s.rpm_count = redis.call('ZCARD', s.rpm_key)
-    if s.rpm_count + 1 > s.rpm then refuse('rpm', s.id, log_wait_ms(s.rpm_key, s.rpm_count, s.rpm)) end
+    s.rpm_key, s.rpmw_key = p .. 'rpm:' .. s.id, p .. 'rpmw:' .. s.id
+    log_trim(s.rpm_key, s.rpmw_key, fmt(now - W))
+    s.rpm_count = log_count(s.rpm_key, s.rpmw_key)
+    if s.rpm_count + 1 > s.rpm then refuse('rpm', s.id, log_wait_ms(s.rpm_key, s.rpmw_key, s.rpm_count, s.rpm)) end
   end
   if s.tpm then
     s.tpm_key = p .. 'tpm:' .. s.id .. ':' .. fmt(idx)
@@ -175,7 +218,7 @@ local function status(charged)
       local r = s.rpm - live
       if r < 0 then r = 0 end
       if st.remaining_requests == nil or r < st.remaining_requests then st.remaining_requests, st.limit_requests = r, s.rpm end
-      local w = log_wait_ms(s.rpm_key, live, s.rpm)
+      local w = log_wait_ms(s.rpm_key, s.rpmw_key, live, s.rpm)
       if w > st.reset_requests then st.reset_requests = w end
     end
     if s.tpm then
@@ -201,6 +244,7 @@ for _, s in ipairs(scopes) do
     redis.call('ZADD', s.rpm_key, fmt(now), id .. ':' .. s.id)
     -- Two windows: leased entries are dated up to a window ahead (LEASE_LUA).
     redis.call('PEXPIRE', s.rpm_key, fmt(2 * W))
+    redis.call('PEXPIRE', s.rpmw_key, fmt(2 * W))
     charged['rpm:' .. s.id] = fmt(now)
   end
   if s.tpm then
@@ -296,27 +340,29 @@ return answers
 
 /**
  * Grants, returns and corrects the blocks of limits that replicas lease (src/guard/limits/leases.ts,
- * docs/limits.md#leases). A block is charged like that many admissions: \`rpm\` slots as log
- * entries dated at the lease's end (now + ttl), so each counts at least as long as the admission
- * that uses it; tokens to the current \`tpm\` window; nano-USD to the budget's period; parallel
- * slots as members of the parallel set. A grant takes at most a quarter of the room a limit has
- * left (LEASE_SHARE), so near a limit blocks shrink, then stop, and admissions go one by one again.
+ * docs/limits.md#leases). A block is charged like that many admissions: \`rpm\` slots as one log
+ * entry of that weight dated at the lease's end (now + ttl), so each counts at least as long as
+ * the admission that uses it; tokens to the current \`tpm\` window; nano-USD to the budget's period; parallel
+ * slots as members of the parallel set. A grant takes at most a sixteenth of the room a limit has
+ * left (LEASE_SHARE), and none when that is less than the least the replica asks for (16
+ * requests' worth): near a limit blocks shrink, then stop, and admissions go one by one again.
  *
  * ARGV: prefix, windowMs, leaseMs (abandonment), ttl; then five lists, each its length followed
  * by its items:
  *   deltas            key, amount           INCRBY where the key still exists (settlements, returns)
- *   rpm returns       key, lease id, from, to  removes the entries \`<lease id>:<i>\`, i = from…to
+ *   rpm returns       key, lease id, used + 1, granted  the block's entry \`<lease id>#<granted>\` weighs
+ *                     \`used\` from now on (removed if 0)
  *   parallel returns  key, member           ZREM
  *   parallel refresh  key, member           ZADD XX now (a held slot is not abandoned)
  *   grants            scope id, rpm, tpm, max parallel, budget, period, lease id, want requests,
- *                     want tokens, want nanos, want parallel, least tokens, least nanos
+ *                     want tokens, want nanos, want parallel, least requests, least tokens, least nanos
  * Returns JSON: one object per grant, in order: \`ok\` (false: no block was asked for — want
  * requests 0 — or the scope's room is too small for one; nothing charged but parallel slots), \`req\`, \`tok\`, \`nanos\`, \`par\` (granted), \`win\`
  * (the tpm window), \`win_left\` and \`period_left\` (ms until they end; -1 for a total budget),
  * \`period\` (the period id), \`rr\` and \`rt\` (requests and tokens left after the grant).
  */
 const LEASE_BODY = `
-local LEASE_SHARE = 4
+local LEASE_SHARE = 16
 local p, W, lease, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = redis_now()
 local idx = math.floor(now / W)
@@ -352,28 +398,40 @@ list(2, function(b)
   if redis.call('EXISTS', ARGV[b]) == 1 then redis.call('INCRBY', ARGV[b], ARGV[b + 1]) end
 end)
 list(4, function(b)
-  local lid, from, to = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  if from <= to then chunked('ZREM', ARGV[b], {}, from, to, function(i) return lid .. ':' .. i end) end
+  -- A block that used \`used\` of its \`granted\` admissions keeps its time and weighs \`used\`.
+  local key, lid, used, granted = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2]) - 1, tonumber(ARGV[b + 3])
+  local wkey = p .. 'rpmw:' .. string.sub(key, #p + 5)
+  local member = lid .. '#' .. granted
+  local dated = redis.call('ZSCORE', key, member)
+  if dated and used < granted then
+    redis.call('ZREM', key, member)
+    local lighter = granted - 1
+    if used > 0 then
+      redis.call('ZADD', key, dated, lid .. '#' .. used)
+      lighter = granted - used
+    end
+    if lighter > 0 then redis.call('DECRBY', wkey, lighter) end
+  end
 end)
 list(2, function(b) redis.call('ZREM', ARGV[b], ARGV[b + 1]) end)
 list(2, function(b) redis.call('ZADD', ARGV[b], 'XX', fmt(now), ARGV[b + 1]) end)
 
 local answers = {}
-list(13, function(b)
+list(14, function(b)
   local id, rpm, tpm, par, budget, period = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), ARGV[b + 5]
   local lid = ARGV[b + 6]
   local want_req, want_tok, want_nanos, want_par = tonumber(ARGV[b + 7]), tonumber(ARGV[b + 8]), tonumber(ARGV[b + 9]), tonumber(ARGV[b + 10])
-  local least_tok, least_nanos = tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
+  local least_req, least_tok, least_nanos = tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12]), tonumber(ARGV[b + 13])
   local g = { ok = true, req = 0, tok = 0, nanos = 0, par = 0, win = idx, win_left = W - e, period_left = -1 }
-  local rpm_key, tpm_key, budget_key, cur, prev, rpm_room
+  local rpm_key, rpmw_key, tpm_key, budget_key, cur, prev, rpm_room
   -- want_req 0: only parallel slots are asked for.
   if want_req < 1 then g.ok = false end
   if rpm and g.ok then
-    rpm_key = p .. 'rpm:' .. id
-    redis.call('ZREMRANGEBYSCORE', rpm_key, '-inf', fmt(now - W))
-    rpm_room = rpm - redis.call('ZCARD', rpm_key)
+    rpm_key, rpmw_key = p .. 'rpm:' .. id, p .. 'rpmw:' .. id
+    log_trim(rpm_key, rpmw_key, fmt(now - W))
+    rpm_room = rpm - log_count(rpm_key, rpmw_key)
     g.req = math.min(want_req, math.floor(rpm_room / LEASE_SHARE))
-    if g.req < 1 then g.ok = false end
+    if g.req < least_req or g.req < 1 then g.ok = false end
   end
   if tpm and g.ok then
     tpm_key = p .. 'tpm:' .. id .. ':' .. fmt(idx)
@@ -391,8 +449,11 @@ list(13, function(b)
   end
   if g.ok then
     if rpm then
-      chunked('ZADD', rpm_key, { fmt(now + ttl) }, 1, g.req, function(i) return lid .. ':' .. i end)
+      -- The whole block is one entry of weight g.req.
+      redis.call('ZADD', rpm_key, fmt(now + ttl), lid .. '#' .. g.req)
+      if g.req > 1 then redis.call('INCRBY', rpmw_key, g.req - 1) end
       redis.call('PEXPIRE', rpm_key, fmt(2 * W))
+      redis.call('PEXPIRE', rpmw_key, fmt(2 * W))
       g.rr = rpm_room - g.req
     end
     if tpm then
@@ -423,9 +484,11 @@ end)
 return cjson.encode(answers)
 `;
 
-export const ADMIT_BATCH_LUA = CALENDAR_LUA + WINDOW_LUA + ADMIT_BATCH_BODY;
-export const LEASE_LUA = CALENDAR_LUA + WINDOW_LUA + LEASE_BODY;
+export const ADMIT_BATCH_LUA = CALENDAR_LUA + WINDOW_LUA + REQUEST_LOG_LUA + ADMIT_BATCH_BODY;
+export const LEASE_LUA = CALENDAR_LUA + WINDOW_LUA + REQUEST_LOG_LUA + LEASE_BODY;
 export const SPEND_LUA = CALENDAR_LUA + SPEND_BODY;
 export const SEED_SPEND_LUA = CALENDAR_LUA + SEED_BODY;
 /** For tests: the window arithmetic alone, to compare with sliding-window.ts. */
 export const WINDOW_MATH_LUA = WINDOW_LUA;
+/** For tests: the request log's functions (weighted block entries). */
+export const REQUEST_LOG_MATH_LUA = REQUEST_LOG_LUA;
