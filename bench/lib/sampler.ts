@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Linux's USER_HZ; /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ProcessUsage {
   /** Peak VmRSS over the samples, in MiB; null where /proc is not available. */

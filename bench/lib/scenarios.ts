@@ -11,7 +11,7 @@ import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchCh
 import { httpText } from './http.js';
 import { LoadAccumulator, runLoad, type LoadResult } from './load.js';
 import type { Settings } from './report.js';
-import { MachineCpuMeter, ProcessSampler, round, type MachineCpu } from './sampler.js';
+import { CLOCK_TICKS_PER_SECOND, MachineCpuMeter, ProcessSampler, cpuTicks, round, type MachineCpu } from './sampler.js';
 import { ALIAS, CHAT_PATH, REQUEST_BODIES, stellwerkConfig } from './targets.js';
 
 /** `pii` runs in process (bench/pii.ts): the PII guard's scan time per ~4,000-token prompt. */
@@ -98,6 +98,10 @@ class SlicedMeasurement {
   readonly #load = new LoadAccumulator();
   readonly #samplers: ProcessSampler[];
   readonly #machine: MachineCpuMeter;
+  readonly #pids: readonly number[];
+  /** CPU ticks of all the processes from the first slice's start, and at `finish`. */
+  #spanStart: number | null = null;
+  #spanTicks: number | null = null;
 
   constructor(ctx: ScenarioContext, urls: readonly string[], pids: readonly number[], body: string, headers: Record<string, string>) {
     this.#ctx = ctx;
@@ -108,6 +112,7 @@ class SlicedMeasurement {
     this.#perUrl = urls.map((_, i) => Math.max(1, Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0)));
     this.#samplers = pids.map((pid) => new ProcessSampler(pid));
     this.#machine = new MachineCpuMeter(() => ctx.children.pids());
+    this.#pids = pids;
   }
 
   async warmUp(): Promise<void> {
@@ -116,6 +121,7 @@ class SlicedMeasurement {
   }
 
   async measure(durationS: number): Promise<void> {
+    this.#spanStart ??= this.#ticks();
     for (const sampler of this.#samplers) sampler.start();
     this.#machine.start();
     try {
@@ -127,19 +133,45 @@ class SlicedMeasurement {
     this.#ctx.children.assertAlive();
   }
 
+  /**
+   * Ends the span over which CPU per answer is counted (measureInTurns, after the last slice and a
+   * pause): a process also works between its slices — its request-log writer runs on idle cores
+   * and catches up while other cases are loaded — and that work belongs to its answers.
+   */
+  finish(): void {
+    const end = this.#ticks();
+    this.#spanTicks = end === null || this.#spanStart === null ? null : end - this.#spanStart;
+  }
+
   result(): Measured {
     const load = this.#load.result();
     const usages = this.#samplers.map((sampler) => sampler.result());
     const cpu = usages.some((usage) => usage.cpu_percent === null) ? null : round(usages.reduce((sum, usage) => sum + usage.cpu_percent!, 0), 1);
+    const perAnswer =
+      this.#spanTicks !== null && load.responses > 0
+        ? round((this.#spanTicks / CLOCK_TICKS_PER_SECOND / load.responses) * 1e6, 1)
+        : cpu === null || load.requests_per_s === 0
+          ? null
+          : round((cpu / 100 / load.requests_per_s) * 1e6, 1);
     return {
       load,
       process: {
         cpu_percent: cpu,
-        cpu_us_per_request: cpu === null || load.requests_per_s === 0 ? null : round((cpu / 100 / load.requests_per_s) * 1e6, 1),
+        cpu_us_per_request: perAnswer,
         rss_peak_mb: usages.map((usage) => usage.rss_peak_mb),
       },
       machine: this.#machine.result(),
     };
+  }
+
+  #ticks(): number | null {
+    let sum = 0;
+    for (const pid of this.#pids) {
+      const ticks = cpuTicks(pid);
+      if (ticks === null) return null;
+      sum += ticks;
+    }
+    return sum;
   }
 
   #run(durationS: number, into: LoadAccumulator): Promise<unknown> {
@@ -151,6 +183,8 @@ class SlicedMeasurement {
 
 /** Slices of about this many seconds, as the core scenario's throughput cases. */
 const TURN_SLICE_S = 2;
+/** After the last slice: time for every case's deferred work (request-log writers) to finish. */
+const TURN_DRAIN_MS = 3_000;
 
 /**
  * Cases measured in turns (each warmed up first, then slices round-robin, starting one further on
@@ -162,6 +196,8 @@ async function measureInTurns(ctx: ScenarioContext, cases: readonly SlicedMeasur
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < cases.length; i++) await cases[(i + round) % cases.length]!.measure(ctx.settings.duration_s / rounds);
   }
+  await new Promise((resolve) => setTimeout(resolve, TURN_DRAIN_MS));
+  for (const measurement of cases) measurement.finish();
   return cases.map((measurement) => measurement.result());
 }
 
