@@ -44,11 +44,6 @@ interface ScopeState {
   readonly parallel: Map<string, number>;
 }
 
-interface OpenReservation {
-  readonly admittedAt: number;
-  readonly scopeIds: readonly string[];
-}
-
 /** A scope as admission sees it at one instant. */
 interface ScopeView {
   readonly scope: LimitScope;
@@ -71,7 +66,7 @@ export class MemoryLimitBackend implements LimitBackend {
   private readonly now: () => number;
   private readonly scopes = new Map<string, ScopeState>();
   /** Unsettled reservations in admission order, so expired leases are found from the front. */
-  private readonly open = new Map<string, OpenReservation>();
+  private readonly open = new Map<string, MemoryReservation>();
   /**
    * Reservation ids: this instance's random prefix and a counter. Unique like a UUID per
    * reservation (a reservation of another instance can never settle one of these), without a
@@ -101,30 +96,22 @@ export class MemoryLimitBackend implements LimitBackend {
     assertNanos('actualCostNanos', actualCostNanos);
     const now = this.now();
     this.expireLeases(now);
-    if (!this.open.delete(reservation.id)) return;
+    // The backend's own record of the reservation says where it was charged (in fields: no keys
+    // to build and look up per request); one it does not hold open (settled, abandoned, another
+    // instance's) changes nothing.
+    const own = this.open.get(reservation.id);
+    if (own === undefined) return;
+    this.open.delete(reservation.id);
     const index = windowIndex(now, this.timings.windowMs);
-    if (reservation instanceof MemoryReservation) {
-      // Where it was charged is in fields: no record keys to build and look up per request.
-      const { scopes, periods } = reservation;
-      for (let i = 0; i < scopes.length; i++) {
-        const scope = scopes[i]!;
-        const state = this.scopes.get(scope.id);
-        if (state === undefined) continue;
-        if (scope.maxParallel !== null) state.parallel.delete(reservation.id);
-        if (scope.tpm !== null) correctCounter(state.tpm, index, reservation.windowIndex, tokens - reservation.tokens);
-        const period = periods[i];
-        if (period != null) correctSpend(state, period, actualCostNanos - reservation.costNanos);
-      }
-      return;
-    }
-    for (const scope of reservation.scopes) {
+    const { scopes, periods } = own;
+    for (let i = 0; i < scopes.length; i++) {
+      const scope = scopes[i]!;
       const state = this.scopes.get(scope.id);
       if (state === undefined) continue;
-      state.parallel.delete(reservation.id);
-      const window = reservation.charged[`tpm:${scope.id}`];
-      if (window !== undefined) correctCounter(state.tpm, index, Number(window), tokens - reservation.tokens);
-      const period = reservation.charged[`budget:${scope.id}`];
-      if (period !== undefined) correctSpend(state, period, actualCostNanos - reservation.costNanos);
+      if (scope.maxParallel !== null) state.parallel.delete(own.id);
+      if (scope.tpm !== null) correctCounter(state.tpm, index, own.windowIndex, tokens - own.tokens);
+      const period = periods[i];
+      if (period != null) correctSpend(state, period, actualCostNanos - own.costNanos);
     }
   }
 
@@ -191,8 +178,9 @@ export class MemoryLimitBackend implements LimitBackend {
       if (period !== null) rollSpend(state, period).nanos += request.costNanos;
       periods.push(period);
     }
-    this.open.set(id, { admittedAt: now, scopeIds: views.map((view) => view.scope.id) });
-    return new MemoryReservation(id, request.scopes, request.tokens, request.costNanos, now, index, periods);
+    const reservation = new MemoryReservation(id, request.scopes, request.tokens, request.costNanos, now, index, periods);
+    this.open.set(id, reservation);
+    return reservation;
   }
 
   private view(scope: LimitScope, now: number, index: number): ScopeView {
@@ -224,7 +212,7 @@ export class MemoryLimitBackend implements LimitBackend {
     for (const [id, reservation] of this.open) {
       if (reservation.admittedAt > stale) break;
       this.open.delete(id);
-      for (const scopeId of reservation.scopeIds) this.scopes.get(scopeId)?.parallel.delete(id);
+      for (const scope of reservation.scopes) this.scopes.get(scope.id)?.parallel.delete(id);
     }
   }
 }
