@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -13,7 +13,7 @@ import { CALENDAR_LUA, REQUEST_LOG_MATH_LUA, WINDOW_MATH_LUA } from './redis-scr
 import { waitForRoomMs } from './sliding-window.js';
 import type { BudgetPeriod } from '../types.js';
 import type { LimitLog } from './types.js';
-import { deleteKeysUnder, redisNow as redisClock } from './testing/redis.js';
+import { deleteKeysUnder, hangingProxy, redisNow as redisClock } from './testing/redis.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `stellwerk-test:limits:${randomUUID()}:`;
@@ -66,41 +66,6 @@ async function closedPortUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `redis://127.0.0.1:${port}`;
-}
-
-/** A TCP proxy to Redis that can stop passing commands on, like a link that hangs. */
-async function hangingProxy(): Promise<{ url: string; hang(): void; resume(): void; close(): Promise<void> }> {
-  const target = new URL(REDIS_URL);
-  let hung = false;
-  const held: (() => void)[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (chunk) => (hung ? held.push(() => upstream.write(chunk)) : upstream.write(chunk)));
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    hang: () => (hung = true),
-    resume: () => {
-      hung = false;
-      for (const write of held.splice(0)) write();
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe('RedisLimitBackend', () => {
@@ -324,7 +289,7 @@ describe('RedisLimitBackend', () => {
   });
 
   test('a connection that stops answering fails within the command timeout, and is replaced when it stays silent', async () => {
-    const proxy = await hangingProxy();
+    const proxy = await hangingProxy(REDIS_URL);
     const lines: string[] = [];
     const waiters: { pattern: RegExp; resolve: () => void }[] = [];
     const logged = (pattern: RegExp): Promise<void> =>

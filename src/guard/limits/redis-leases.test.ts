@@ -6,7 +6,7 @@ import { admitted, refused, request, scopeWith, WINDOW_MS } from './backend-cont
 import { DEFAULT_LEASE_SETTINGS, resolveLeaseSettings } from './leases.js';
 import { RedisLimitBackend, type RedisLimitBackendOptions } from './redis-backend.js';
 import type { Admission, AdmissionRequest, LimitBackend, Reservation } from './types.js';
-import { deleteKeysUnder, redisNow } from './testing/redis.js';
+import { deleteKeysUnder, hangingProxy, redisNow } from './testing/redis.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `stellwerk-test:leases:${randomUUID()}:`;
@@ -260,6 +260,27 @@ describe('RedisLimitBackend leases', () => {
     const key = scopeWith({ budgetNanos: 1_000_000, budgetPeriod: 'total' });
     await untilLeased(backend, () => request([key], 100, 0));
     for (let i = 0; i < 10; i++) assert.ok(!isPromise(backend.admit(request([key], 100, 0))), 'answered from the block');
+  });
+
+  test('while Redis hangs, a block already leased goes on admitting; once it is used up, admissions fail closed', async () => {
+    const proxy = await hangingProxy(REDIS_URL);
+    const backend = replica({ url: proxy.url, commandTimeoutMs: 200 });
+    const key = scopeWith({ rpm: 100_000 });
+    await untilLeased(backend, () => request([key]));
+    proxy.hang();
+    let fromBlock = 0;
+    let answer = backend.admit(request([key]));
+    while (!isPromise(answer)) {
+      admitted(answer);
+      fromBlock++;
+      answer = backend.admit(request([key]));
+    }
+    assert.ok(fromBlock >= 1, 'the block went on admitting with Redis hung');
+    const unavailable = await answer;
+    assert.ok(!unavailable.ok && unavailable.refusal === 'unavailable', JSON.stringify(unavailable));
+    proxy.resume();
+    await backend.close();
+    await proxy.close();
   });
 
   test('with leases off every admission asks Redis', async () => {
