@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UNKNOWN_RATE_STATUS, hasAnyLimit } from './admission.js';
 import type { Admission, AdmissionRequest, LimitScope, RateStatus, Reservation } from './types.js';
 import { RESERVATION_BACKEND } from './types.js';
+import { scopeArgs } from './redis-scripts.js';
 
 /**
  * Sends one lease script call (LEASE_LUA in redis-scripts.ts, ARGV after the first four) and
@@ -219,7 +220,7 @@ export class LeaseBook {
     this.#send = options.send;
     this.#onError = options.onError;
     this.#leaseMs = options.leaseMs;
-    this.#sweeper = setInterval(() => this.sweep(performance.now()), Math.max(1, Math.floor(this.#settings.ttlMs / 2)));
+    this.#sweeper = setInterval(() => this.#sweep(performance.now()), Math.max(1, Math.floor(this.#settings.ttlMs / 2)));
     this.#sweeper.unref();
   }
 
@@ -304,8 +305,7 @@ export class LeaseBook {
         if (state !== undefined) state.inUse--;
         // A slot taken under limits that have changed since goes back to Redis, not to the pool.
         if (state === undefined || this.#closed || !sameLimits(state.limits, scope)) {
-          this.#parallelReturns.push(slot.key, slot.member);
-          this.#schedule();
+          this.#giveBack(slot);
         } else {
           slot.since = now;
           state.idle.push(slot);
@@ -370,8 +370,7 @@ export class LeaseBook {
     clearInterval(this.#sweeper);
     for (const state of this.#states.values()) {
       if (state.block !== null) this.#release(state.block);
-      for (const slot of state.idle) this.#parallelReturns.push(slot.key, slot.member);
-      state.idle.length = 0;
+      for (const slot of state.idle.splice(0)) this.#giveBack(slot);
     }
     this.#grants = [];
     this.flush();
@@ -379,18 +378,14 @@ export class LeaseBook {
   }
 
   /** Ends blocks whose time is up, gives back slots idle for two ttls, forgets quiet scopes. */
-  sweep(now: number): void {
+  #sweep(now: number): void {
     const { ttlMs } = this.#settings;
     for (const [id, state] of this.#states) {
       if (state.block !== null && !state.block.released && now >= state.block.expiresAt) {
         this.#release(state.block);
         state.block = null;
       }
-      while (state.idle.length > 0 && now - state.idle[0]!.since >= 2 * ttlMs) {
-        const slot = state.idle.shift()!;
-        this.#parallelReturns.push(slot.key, slot.member);
-        this.#schedule();
-      }
+      while (state.idle.length > 0 && now - state.idle[0]!.since >= 2 * ttlMs) this.#giveBack(state.idle.shift()!);
       const quiet = now - state.bucketStart >= 2 * ttlMs;
       if (quiet && state.block === null && state.idle.length === 0 && state.inUse === 0 && !state.asking) this.#states.delete(id);
     }
@@ -403,9 +398,7 @@ export class LeaseBook {
       this.#release(state.block);
       state.block = null;
     }
-    for (const slot of state.idle) this.#parallelReturns.push(slot.key, slot.member);
-    state.idle.length = 0;
-    this.#schedule();
+    for (const slot of state.idle.splice(0)) this.#giveBack(slot);
   }
 
   #stateOf(scope: LimitScope, now: number): ScopeState {
@@ -449,12 +442,7 @@ export class LeaseBook {
       leaseId,
       wantBlock,
       args: [
-        scope.id,
-        optional(scope.rpm),
-        optional(scope.tpm),
-        optional(scope.maxParallel),
-        optional(scope.budgetNanos),
-        scope.budgetPeriod,
+        ...scopeArgs(scope),
         leaseId,
         String(wantBlock ? requests : 0),
         String(wantBlock ? Math.ceil(requests * Math.max(avgTokens, tokens)) : 0),
@@ -483,7 +471,7 @@ export class LeaseBook {
       const stale = this.#closed || !sameLimits(state.limits, scope);
       for (let n = 1; n <= grant.par; n++) {
         const slot = { key: `${this.#prefix}parallel:${scope.id}`, member: `${leaseId}:p${n}`, since: now };
-        if (stale) this.#parallelReturns.push(slot.key, slot.member);
+        if (stale) this.#giveBack(slot);
         else state.idle.push(slot);
       }
       if (!wantBlock) continue;
@@ -518,7 +506,6 @@ export class LeaseBook {
       state.block = block;
     }
     if (this.#closed) this.flush();
-    else if (this.#parallelReturns.length > 0) this.#schedule();
   }
 
   #release(block: Block): void {
@@ -529,6 +516,12 @@ export class LeaseBook {
     }
     if (block.tpmKey !== null) this.#correct(block.tpmKey, block.tokensUsed - block.tokens);
     if (block.budgetKey !== null) this.#correct(block.budgetKey, block.nanosUsed - block.nanos);
+    this.#schedule();
+  }
+
+  /** A parallel slot goes back to Redis with the next call. */
+  #giveBack(slot: Slot): void {
+    this.#parallelReturns.push(slot.key, slot.member);
     this.#schedule();
   }
 
@@ -590,8 +583,4 @@ function needsBlock(scope: LimitScope): boolean {
 
 function sameLimits(a: LimitScope, b: LimitScope): boolean {
   return a === b || (a.rpm === b.rpm && a.tpm === b.tpm && a.maxParallel === b.maxParallel && a.budgetNanos === b.budgetNanos && a.budgetPeriod === b.budgetPeriod);
-}
-
-function optional(value: number | null): string {
-  return value === null ? '' : String(value);
 }

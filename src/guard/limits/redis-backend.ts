@@ -11,7 +11,7 @@ import {
   type LimitTimings,
 } from './admission.js';
 import { MemoryLimitBackend } from './memory-backend.js';
-import { ADMIT_BATCH_LUA, LEASE_LUA, SEED_SPEND_LUA, SETTLE_LUA, SPEND_LUA } from './redis-scripts.js';
+import { ADMIT_BATCH_LUA, LEASE_LUA, SEED_SPEND_LUA, SETTLE_LUA, SPEND_LUA, scopeArgs } from './redis-scripts.js';
 import { LeaseBook, LeasedReservation, resolveLeaseSettings, type LeaseOptions } from './leases.js';
 import { AdmissionBatch } from './redis-admissions.js';
 import { RedisOutageReporter } from './redis-outage.js';
@@ -409,9 +409,7 @@ export class RedisLimitBackend implements LimitBackend {
   private admitArgs(request: AdmissionRequest, id: string): string[] {
     const { windowMs, leaseMs, parallelRetryAfterMs, totalBudgetRetryAfterMs } = this.timings;
     const args = [this.prefix, windowMs, leaseMs, id, request.tokens, request.costNanos, parallelRetryAfterMs, totalBudgetRetryAfterMs, request.scopes.length].map(String);
-    for (const scope of request.scopes) {
-      args.push(scope.id, optional(scope.rpm), optional(scope.tpm), optional(scope.maxParallel), optional(scope.budgetNanos), scope.budgetPeriod);
-    }
+    for (const scope of request.scopes) args.push(...scopeArgs(scope));
     return args;
   }
 }
@@ -447,9 +445,6 @@ function statusOf(status: ScriptStatus): RateStatus {
   };
 }
 
-function optional(value: number | null): string {
-  return value === null ? '' : String(value);
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

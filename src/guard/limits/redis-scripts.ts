@@ -1,3 +1,5 @@
+import type { LimitScope } from './types.js';
+
 /**
  * The Lua scripts of RedisLimitBackend. Each runs atomically inside Redis and reads Redis's clock
  * (`TIME`), so replicas with skewed clocks still agree on windows and periods. Numbers that go
@@ -483,6 +485,18 @@ list(14, function(b)
 end)
 return cjson.encode(answers)
 `;
+
+/**
+ * A scope as ADMIT_BODY and LEASE_BODY take it in ARGV: id, rpm, tpm, max parallel, budget
+ * (nano-USD), period; '' for a limit the scope does not have.
+ */
+export function scopeArgs(scope: LimitScope): string[] {
+  return [scope.id, limitArg(scope.rpm), limitArg(scope.tpm), limitArg(scope.maxParallel), limitArg(scope.budgetNanos), scope.budgetPeriod];
+}
+
+function limitArg(value: number | null): string {
+  return value === null ? '' : String(value);
+}
 
 export const ADMIT_BATCH_LUA = CALENDAR_LUA + WINDOW_LUA + REQUEST_LOG_LUA + ADMIT_BATCH_BODY;
 export const LEASE_LUA = CALENDAR_LUA + WINDOW_LUA + REQUEST_LOG_LUA + LEASE_BODY;
