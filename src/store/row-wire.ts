@@ -1,4 +1,5 @@
 import type { AttemptRecord, RequestRow } from './types.js';
+import { mapPacked } from '../core/packed.js';
 
 /**
  * A request row as it travels to a writer thread (writer-thread.ts): its fields by position.
@@ -60,7 +61,7 @@ export function rowToWire(row: RequestRow): RowWire {
     row.usage_estimated,
     row.region,
     row.pii_types,
-    row.attempts === null || row.attempts === undefined ? row.attempts : row.attempts.map(attemptToWire),
+    row.attempts === null || row.attempts === undefined ? row.attempts : mapPacked(row.attempts, attemptToWire),
     row.request_id,
   ];
 }
@@ -89,7 +90,7 @@ export function wireToRow(wire: RowWire): RequestRow {
     usage_estimated: wire[AT.usage_estimated] as boolean | undefined,
     region: wire[AT.region] as string | null | undefined,
     pii_types: wire[AT.pii_types] as Readonly<Record<string, number>> | null | undefined,
-    attempts: attempts === null || attempts === undefined ? attempts : attempts.map(wireToAttempt),
+    attempts: attempts === null || attempts === undefined ? attempts : mapPacked(attempts, wireToAttempt),
     request_id: wire[AT.request_id] as string | null | undefined,
   };
 }

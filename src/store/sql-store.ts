@@ -7,6 +7,7 @@ import type { RequestsTable, SqlDialectName, StoreSchema } from './schema.js';
 import { recordsetInsert, type PostgresType } from './recordset-insert.js';
 import { getRequest, searchRequests, type RequestLogPage, type RequestLogQuery } from './request-log.js';
 import type { GovernanceStore, RequestRow, UsageGroup, UsageQuery, UsageRow } from './types.js';
+import { mapPacked } from '../core/packed.js';
 
 /** Rows per INSERT statement: 18 parameters each stays far below SQLite's and Postgres's limits. */
 const INSERT_CHUNK = 500;
@@ -36,7 +37,7 @@ export interface SqlStoreInfo {
  * skipped. Resolves to the number inserted.
  */
 export async function insertRequestRows(db: Kysely<StoreSchema> | Transaction<StoreSchema>, rows: readonly RequestRow[], dialect: SqlDialectName): Promise<number> {
-  const values = rows.map((row) => requestToRow(row, dialect));
+  const values = mapPacked(rows, (row) => requestToRow(row, dialect));
   if (dialect === 'postgres') return recordsetInsert(db, 'requests', REQUEST_COLUMN_TYPES, values, 'id');
   let inserted = 0;
   for (let start = 0; start < values.length; start += INSERT_CHUNK) {

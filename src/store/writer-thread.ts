@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { ThreadPriority } from './thread-priority.js';
 import { rowToWire, type RowWire } from './row-wire.js';
 import type { RequestRow } from './types.js';
+import { mapPacked } from '../core/packed.js';
 
 /** A batch of rows as a writer thread's entry module is sent it (the only other message is `'close'`). */
 export interface WriterThreadBatch {
@@ -97,7 +98,7 @@ export class WriterThread {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    const batch: WriterThreadBatch = { id: this.nextId++, rows: rows.map(rowToWire) };
+    const batch: WriterThreadBatch = { id: this.nextId++, rows: mapPacked(rows, rowToWire) };
     const worker = (this.worker ??= this.start());
     return new Promise((resolve, reject) => {
       this.pending.set(batch.id, { resolve, reject });
