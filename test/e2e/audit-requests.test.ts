@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { sql } from 'kysely';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { openStore } from '../../src/store/open-store.js';
 import { createTestDatabase, type TestDatabase } from '../../src/store/testing/databases.js';
@@ -73,7 +73,7 @@ ${models()}`);
     const governance = running.gateway.runtime.governance!;
     const key = await createKey(running, 'sqlite-file');
     const requestIds = await Promise.all(Array.from({ length: 30 }, (_, n) => chat(running, key.key, n)));
-    assert.equal(await governance.audit!.flush(5_000), true);
+    assert.equal(await governance.audit!.flush(WRITER_WAIT_MS), true);
 
     const raw = new Database(path, { readonly: true });
     try {
@@ -125,7 +125,7 @@ ${models()}`;
       if (n % 10 === 0) calls.push(createKey(gateways[(n / 10) % 2]!, `during-${n}`).then((created) => created.id));
     }
     await Promise.all(calls);
-    for (const running of gateways) assert.equal(await running.gateway.runtime.governance!.audit!.flush(5_000), true);
+    for (const running of gateways) assert.equal(await running.gateway.runtime.governance!.audit!.flush(WRITER_WAIT_MS), true);
 
     const store = await openStore({ url: database.url, migrate: false });
     try {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { adminCall, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { adminCall, startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import { spawnCli } from '../helpers/cli.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -52,7 +52,7 @@ async function auditPage(query = '', key = MASTER): Promise<{ data: EntryView[];
 /** Writes the queued audit entries and bodies now, instead of waiting for the batch interval. */
 async function flushLogs(): Promise<void> {
   const governance = running.gateway.runtime.governance!;
-  assert.equal(await governance.audit!.flush(5_000), true);
+  assert.equal(await governance.audit!.flush(WRITER_WAIT_MS), true);
   assert.equal(await governance.bodies.flush(5_000), true);
 }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startGateway } from '../helpers/gateway.js';
+import { startGateway, WRITER_WAIT_MS } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { waitFor } from '../../src/store/testing/databases.js';
 import { idleThreads } from '../../src/store/testing/threads.js';
@@ -39,7 +39,7 @@ models:
     await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hello' }] });
     const governance = running.gateway.runtime.governance!;
     // The row goes out with the writer's next timed batch (100 ms), through the thread under test.
-    await waitFor(() => governance.writer.written === 1, 5_000, 'the request row');
+    await waitFor(() => governance.writer.written === 1, WRITER_WAIT_MS, 'the request row');
     return { idle: idleThreads().length, rows: governance.writer.written };
   } finally {
     await running.close();

@@ -3,6 +3,13 @@ import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 
+/**
+ * How long a test waits for the request-log writer. Its thread runs as SCHED_IDLE (the default
+ * `request_log_priority: background`): while other test files keep both cores of a small host
+ * busy, it can wait seconds for a free one.
+ */
+export const WRITER_WAIT_MS = 30_000;
+
 export interface RunningGateway {
   readonly gateway: Gateway;
   /** e.g. http://127.0.0.1:12345 */
