@@ -11,7 +11,6 @@ import { createPostgresStore } from './open-store.js';
 import { wireToRow } from './row-wire.js';
 import { lowerThisThread } from './thread-priority.js';
 import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
-import { mapPacked } from '../core/packed.js';
 
 export interface PostgresWriterData {
   readonly connectionString: string;
@@ -37,7 +36,7 @@ parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
     return;
   }
   // Answered either way, so `written` never rejects.
-  const written = sink.insertRequests(mapPacked(batch.rows, wireToRow)).then(
+  const written = sink.insertRequests(batch.rows.map(wireToRow)).then(
     () => parentPort!.postMessage({ id: batch.id } satisfies WriterThreadAnswer),
     // The driver's message only: pg's errors name the statement's problem, never bound values or the password.
     (error: unknown) => parentPort!.postMessage({ id: batch.id, error: error instanceof Error ? error.message : String(error) } satisfies WriterThreadAnswer),

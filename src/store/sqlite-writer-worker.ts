@@ -20,7 +20,6 @@ import type { RequestRow } from './types.js';
 import { wireToRow } from './row-wire.js';
 import { lowerThisThread } from './thread-priority.js';
 import type { WriterThreadAnswer, WriterThreadBase, WriterThreadBatch } from './writer-thread.js';
-import { mapPacked } from '../core/packed.js';
 
 export interface SqliteWriterData {
   readonly path: string;
@@ -83,7 +82,7 @@ const writeBatch = database.transaction((rows: readonly RequestRow[]) => {
     if (changes > 0) added.add(row.id);
   }
   if (chain === null || audit === null) return { inserted, appended: 0 };
-  const fresh = freshEvents(mapPacked(rows, requestEvent), (id) => !added.has(id) && chain.known.get(id) !== undefined);
+  const fresh = freshEvents(rows.map(requestEvent), (id) => !added.has(id) && chain.known.get(id) !== undefined);
   if (fresh.length === 0) return { inserted, appended: 0 };
   const plan = planAppend(chain.head.get() ?? EMPTY_HEAD, fresh, chain.lastCheckpoint.get() ?? null, audit);
   for (const row of plan.rows) {
@@ -100,7 +99,7 @@ parentPort!.on('message', (batch: WriterThreadBatch | 'close') => {
     return;
   }
   try {
-    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(mapPacked(batch.rows, wireToRow)) } satisfies WriterThreadAnswer);
+    parentPort!.postMessage({ id: batch.id, ...writeBatch.immediate(batch.rows.map(wireToRow)) } satisfies WriterThreadAnswer);
   } catch (error) {
     // SQLite's message only (it never holds bound values, so neither rows nor the secret).
     parentPort!.postMessage({ id: batch.id, error: (error as Error).message } satisfies WriterThreadAnswer);
