@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import type { SqlGovernanceStore } from '../../src/store/sql-store.js';
 
 let running: RunningGateway;
@@ -31,7 +31,7 @@ test('a stream the client leaves still gets usage, counted and flagged estimated
   let row;
   while ((row = (await store.listRequests()).find((candidate) => candidate.alias === 'slow')) === undefined) {
     assert.ok(Date.now() < deadline, 'the aborted request was stored');
-    await running.gateway.runtime.governance!.writer.flush();
+    await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.equal(row.usage_estimated, true);

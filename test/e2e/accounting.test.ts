@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import { startFaultUpstream, type FaultUpstream } from '../emulators/fault-upstream.js';
 import type { SqlGovernanceStore } from '../../src/store/sql-store.js';
 
@@ -74,7 +74,7 @@ function events(text: string): Record<string, unknown>[] {
 
 /** The stored row of the last request to `alias` (each test sends its own alias one request, or reads the last). */
 async function storedRow(alias: string) {
-  await running.gateway.runtime.governance!.writer.flush();
+  await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS);
   const store = running.gateway.runtime.governance!.store as SqlGovernanceStore;
   return (await store.listRequests()).filter((row) => row.alias === alias).at(-1);
 }
@@ -145,7 +145,7 @@ test('metrics export cost, energy and CO2e counters; /admin/usage sums them', as
   for (const name of ['stellwerk_cost_usd_total', 'stellwerk_energy_wh_total', 'stellwerk_co2e_grams_total']) {
     assert.match(metrics, new RegExp(`^${name}\\{alias="sim",deployment="sim-fr",team=""\\} [0-9.e-]+$`, 'm'), name);
   }
-  await running.gateway.runtime.governance!.writer.flush();
+  await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS);
   const store = running.gateway.runtime.governance!.store as SqlGovernanceStore;
   const rows = (await store.listRequests()).filter((row) => row.alias === 'sim');
   const usage = (await (await fetch(`${running.url}/admin/usage?group_by=alias`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as {

@@ -1,7 +1,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { adminCall, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { adminCall, startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import type { GovernanceStore } from '../../src/store/types.js';
 
 const MASTER = 'master-key-governance-test';
@@ -190,7 +190,7 @@ describe('accounting of requests', () => {
   test('usage by key counts requests, tokens and spend, written off the request path', async () => {
     const counted = await createKey({ name: 'counted' });
     for (let i = 0; i < 4; i++) assert.equal((await chat(counted.key)).status, 200);
-    await running.gateway.runtime.governance!.writer.flush();
+    await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS);
     const usage = await admin('GET', '/admin/usage?group_by=key');
     const row = (usage.json.data as { key: string; requests: number; completion_tokens: number; spend_usd: number }[]).find((item) => item.key === counted.id);
     assert.deepEqual(row && [row.requests, row.completion_tokens, row.spend_usd], [4, 40, 4]);

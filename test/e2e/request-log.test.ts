@@ -1,7 +1,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { fallbackModelsYaml, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { fallbackModelsYaml, startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import { createTestDatabase, type TestDatabase } from '../../src/store/testing/databases.js';
 
@@ -70,7 +70,7 @@ for (const [name, prepare] of stores) {
     const openai = (key: string) => new OpenAI({ apiKey: key, baseURL: `${running.url}/v1`, maxRetries: 0 });
 
     async function flushLog(): Promise<void> {
-      assert.equal(await running.gateway.runtime.governance!.writer.flush(10_000), true);
+      assert.equal(await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS), true);
     }
 
     before(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { startGateway, WRITER_WAIT_MS, type RunningGateway } from '../helpers/gateway.js';
 import { startEmulator, type Emulator } from '../emulators/openai-compatible.js';
 import type { SqlGovernanceStore } from '../../src/store/sql-store.js';
 
@@ -172,7 +172,7 @@ test('a deployment with telemetry gets no energy figure before a fit, then figur
   for await (const chunk of stream) if (chunk.usage) method = (chunk as unknown as { stellwerk?: { energy_method: string } }).stellwerk?.energy_method;
   assert.equal(method, 'telemetry');
 
-  await running.gateway.runtime.governance!.writer.flush();
+  await running.gateway.runtime.governance!.writer.flush(WRITER_WAIT_MS);
   const rows = await (running.gateway.runtime.governance!.store as unknown as SqlGovernanceStore).listRequests();
   // Rows in arrival order: the answer before the fit (if it came first), the whole answer, the stream.
   const stored = rows.at(-2)!;
