@@ -47,6 +47,12 @@ const DIRECTORY_RELOAD_MS = 30_000;
 const REQUEST_LOG_FLUSH_MS = 100;
 /** How far a background request-log writer may fall behind before a normal-priority one helps (rows). */
 const CATCH_UP_ABOVE_ROWS = 2_048;
+/**
+ * … or how long a row may wait before a normal-priority one writes it (ms): where few rows come
+ * on a host busy with other work, the queue never reaches the row limit while the background
+ * thread waits seconds for a core.
+ */
+const CATCH_UP_AFTER_MS = 1_000;
 /** The catch-up writer thread ends after this long without a batch, giving its memory back. */
 const CATCH_UP_IDLE_END_MS = 60_000;
 
@@ -98,6 +104,7 @@ export class Governance {
       batchSize: 256,
       catchUp: writerThreads?.catchUp ?? undefined,
       catchUpAbove: CATCH_UP_ABOVE_ROWS,
+      catchUpAfterMs: CATCH_UP_AFTER_MS,
       onCatchUp: (count) => {
         if (!caughtUp) {
           caughtUp = true;

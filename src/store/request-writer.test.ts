@@ -124,6 +124,35 @@ describe('RequestWriter', () => {
     assert.deepEqual([...catchUp.stored.keys()], late.slice(0, 20).map((row) => row.id));
   });
 
+  test('a batch older than catchUpAfterMs goes to the catch-up sink, however few rows wait', async () => {
+    const background = new FakeSink();
+    const catchUp = new FakeSink();
+    const hold = gate();
+    background.gate = hold.promise;
+    const caughtUp: number[] = [];
+    const writer = new RequestWriter(background, { batchSize: 10, flushIntervalMs: 1, catchUp, catchUpAbove: 1_000, catchUpAfterMs: 50, onCatchUp: (count) => caughtUp.push(count) });
+    writer.enqueue(request('first'));
+    await waitFor(() => background.calls.length === 1, 5_000, 'the first write');
+    // The background sink is starved of CPU: its batch takes longer than catchUpAfterMs, and
+    // the few rows behind it grow older than that meanwhile.
+    const queuedAt = Date.now();
+    for (const row of rows(3, 'late')) writer.enqueue(row);
+    await waitFor(() => Date.now() - queuedAt > 60, 5_000, 'the rows behind to age');
+    assert.deepEqual(catchUp.calls, [], 'a batch in flight is never handed over');
+    hold.open();
+    background.gate = null;
+    await waitFor(() => writer.written === 4, 5_000, 'the late rows');
+    assert.deepEqual(background.calls, [1]);
+    assert.deepEqual(catchUp.calls, [3]);
+    assert.deepEqual(caughtUp, [3]);
+    assert.deepEqual([...catchUp.stored.keys()], rows(3, 'late').map((row) => row.id));
+    // Young rows go to the background sink again.
+    writer.enqueue(request('next'));
+    await waitFor(() => writer.written === 5, 5_000, 'the next row');
+    assert.deepEqual(background.calls, [1, 1]);
+    assert.equal(Math.max(background.maxActive, catchUp.maxActive), 1);
+  });
+
   test('a flush does not change lanes: with a short queue the first sink writes what it waits for', async () => {
     const background = new FakeSink();
     const catchUp = new FakeSink();

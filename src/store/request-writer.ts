@@ -24,6 +24,13 @@ export interface RequestWriterOptions {
   readonly catchUp?: Sink;
   /** Default 2,048 rows. */
   readonly catchUpAbove?: number;
+  /**
+   * Also to the catch-up sink: a batch whose oldest row has waited longer than this (ms) when it
+   * is written — the first sink was starved of CPU for its last batch, or the batch was retried.
+   * Bounds the log's lag where few rows come (a queue that never reaches catchUpAbove) on a host
+   * whose cores are busy with other work. Default: no age limit.
+   */
+  readonly catchUpAfterMs?: number;
   /** Rows of a batch given to the catch-up sink. For a metric. */
   readonly onCatchUp?: (rows: number) => void;
 }
@@ -59,6 +66,7 @@ export class RequestWriter {
   readonly #onError: ((error: unknown, attempt: number) => void) | undefined;
   readonly #catchUp: Sink | undefined;
   readonly #catchUpAbove: number;
+  readonly #catchUpAfterMs: number;
   readonly #onCatchUp: ((rows: number) => void) | undefined;
 
   /** Batches in arrival order, each at most batchSize rows; the head one may be in flight. */
@@ -92,6 +100,7 @@ export class RequestWriter {
     this.#onError = options.onError;
     this.#catchUp = options.catchUp;
     this.#catchUpAbove = Math.max(0, options.catchUpAbove ?? 2_048);
+    this.#catchUpAfterMs = Math.max(0, options.catchUpAfterMs ?? Number.POSITIVE_INFINITY);
     this.#onCatchUp = options.onCatchUp;
   }
 
@@ -257,12 +266,15 @@ export class RequestWriter {
   }
 
   /**
-   * The catch-up sink while the queue is longer than catchUpAbove, else the store. (A flush does
-   * not change lanes: a background writer gets any core that goes idle even for a moment, and
-   * starting a thread to write the last few rows would cost more than it saves.)
+   * The catch-up sink while the queue is longer than catchUpAbove or the batch older than
+   * catchUpAfterMs, else the store. (A flush does not change lanes: a background writer gets any
+   * core that goes idle even for a moment, and starting a thread to write the last few rows
+   * would cost more than it saves.) Decided only when a batch is taken, never for one in flight:
+   * a batch is never handed from one sink to the other while the first may hold its transaction.
    */
   #sinkFor(head: Batch): Sink {
-    if (this.#catchUp === undefined || this.#size <= this.#catchUpAbove) return this.#store;
+    if (this.#catchUp === undefined) return this.#store;
+    if (this.#size <= this.#catchUpAbove && Date.now() - head.since <= this.#catchUpAfterMs) return this.#store;
     try {
       this.#onCatchUp?.(head.rows.length);
     } catch {
