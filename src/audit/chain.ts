@@ -8,6 +8,7 @@
  */
 import type { RequestRow } from '../store/types.js';
 import { canonicalJson, checkpointSignature, GENESIS_HASH, preimageWithData, sha256Hex } from './canonical.js';
+import { jsonString } from '../core/json-string.js';
 import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditValue } from './types.js';
 
 export interface AppendOptions {
@@ -72,7 +73,7 @@ export function freshEvents(events: readonly AuditEvent[], isKnown: (id: string)
  */
 export function planAppend(
   head: ChainHead,
-  fresh: readonly AuditEvent[],
+  fresh: readonly (AuditEvent | RenderedEvent)[],
   lastCheckpoint: Pick<AuditCheckpoint, 'seq' | 'ts'> | null,
   options: AppendOptions,
   now: number = Date.now(),
@@ -82,7 +83,7 @@ export function planAppend(
   let hash = head.hash;
   for (const event of fresh) {
     // `data` is made canonical once: the hash covers that text and the row stores it.
-    const data = canonicalJson(event.data);
+    const data = 'dataJson' in event ? event.dataJson : canonicalJson(event.data);
     const prevHash = hash;
     seq += 1;
     hash = sha256Hex(preimageWithData(event, seq, prevHash, data));
@@ -107,17 +108,38 @@ export function newCheckpoint(head: ChainHead, secret: string | null, now: numbe
   return { seq: head.seq, hash: head.hash, ts: now, signature: secret === null ? null : checkpointSignature(secret, head.seq, head.hash) };
 }
 
+/** An event whose `data` comes with its canonical JSON already written (a request's, below). */
+export interface RenderedEvent extends AuditEvent {
+  /** canonicalJson(data), exactly. */
+  readonly dataJson: string;
+}
+
+/** The metadata a request's entry holds (a type, not an interface: it is an AuditValue record). */
+type RequestData = {
+  alias: string | null;
+  completion_tokens: number;
+  deployment: string | null;
+  endpoint: string;
+  /** Only when the request failed. */
+  error_code?: string;
+  key_id: string | null;
+  pii_types: Record<string, number>;
+  prompt_tokens: number;
+  region: string | null;
+  request_id: string | null;
+  status: number;
+  team_id: string | null;
+};
+
 /**
  * A request's entry, derived from its request-log row when the row is written (metadata only:
  * never text, never secrets). Its id is the row's id, so that an entry exists at most once per
  * row. Numbers are made whole and finite here, as the row's columns are, so that one odd row
  * can never make its batch unwritable (canonical JSON refuses NaN).
  */
-export function requestEvent(row: RequestRow): AuditEvent {
+export function requestEvent(row: RequestRow): RenderedEvent {
   const requestId = row.request_id ?? null;
-  // Members in their canonical (sorted) order, so that canonicalJson need not sort them (a
-  // request that failed adds error_code, out of order: its entry is sorted, as any other).
-  const data: Record<string, AuditValue> = {
+  const data: RequestData = {
     alias: row.alias ?? null,
     completion_tokens: whole(row.completion_tokens),
     deployment: row.deployment ?? null,
@@ -130,8 +152,47 @@ export function requestEvent(row: RequestRow): AuditEvent {
     status: whole(row.status),
     team_id: row.team_id ?? null,
   };
+  // Added last, out of the sorted order, so that every data object without it shares one shape.
   if (row.error_code !== null && row.error_code !== undefined) data.error_code = row.error_code;
-  return { id: row.id, ts: whole(row.ts), kind: 'request', actor: null, team_id: row.team_id ?? null, subject: requestId, data };
+  return { id: row.id, ts: whole(row.ts), kind: 'request', actor: null, team_id: row.team_id ?? null, subject: requestId, data, dataJson: requestDataJson(data) };
+}
+
+/**
+ * canonicalJson of a request's data, written member by member in their sorted order: the
+ * writer appends one entry per request, and the generic walk (names listed, order checked, a
+ * call per member) took about a microsecond of each. Tests compare the two on varied rows.
+ */
+function requestDataJson(data: RequestData): string {
+  return (
+    '{"alias":' +
+    nullableJson(data.alias) +
+    ',"completion_tokens":' +
+    data.completion_tokens +
+    ',"deployment":' +
+    nullableJson(data.deployment) +
+    ',"endpoint":' +
+    jsonString(data.endpoint) +
+    (data.error_code === undefined ? '' : ',"error_code":' + jsonString(data.error_code)) +
+    ',"key_id":' +
+    nullableJson(data.key_id) +
+    ',"pii_types":' +
+    canonicalJson(data.pii_types) +
+    ',"prompt_tokens":' +
+    data.prompt_tokens +
+    ',"region":' +
+    nullableJson(data.region) +
+    ',"request_id":' +
+    nullableJson(data.request_id) +
+    ',"status":' +
+    data.status +
+    ',"team_id":' +
+    nullableJson(data.team_id) +
+    '}'
+  );
+}
+
+function nullableJson(value: string | null): string {
+  return value === null ? 'null' : jsonString(value);
 }
 
 function whole(value: number): number {

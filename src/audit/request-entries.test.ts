@@ -14,7 +14,7 @@ import { SqliteWorkerSink } from '../store/sqlite-writer.js';
 import { createTestDatabase, type TestDatabase } from '../store/testing/databases.js';
 import type { RequestRow } from '../store/types.js';
 import { AuditStore } from './audit-store.js';
-import { entryHash } from './canonical.js';
+import { canonicalJson, entryHash } from './canonical.js';
 import { requestEvent, type AppendOptions } from './chain.js';
 import { verifyAuditChain } from './verify.js';
 
@@ -90,6 +90,38 @@ test('a request entry holds the row’s metadata, with the client’s request id
       error_code: 'upstream_timeout',
     },
   );
+});
+
+test('a request entry’s canonical data text is canonicalJson of its data, for odd values too', () => {
+  // Strings JSON escapes (quote, backslash, controls, lone surrogates) and ones it does not
+  // (non-ASCII, emoji); numbers that are not whole or not finite; members present and absent.
+  const strings = ['chat', 'a"b', 'back\\slash', 'tab\tnew\nline\u0001', '\ud800lone', 'ü-é', '😀', ''];
+  const numbers = [0, 7, -0.4, 2.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53];
+  let seed = 42;
+  const pick = <T>(values: readonly T[]): T => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return values[seed % values.length]!;
+  };
+  const maybe = (): string | null => (pick([0, 1, 2]) === 0 ? null : pick(strings));
+  for (let n = 0; n < 500; n++) {
+    const event = requestEvent(
+      row(n, {
+        alias: maybe(),
+        deployment: maybe(),
+        endpoint: pick(strings),
+        key_id: maybe(),
+        team_id: maybe(),
+        region: maybe(),
+        request_id: maybe(),
+        error_code: maybe(),
+        status: pick(numbers),
+        prompt_tokens: pick(numbers),
+        completion_tokens: pick(numbers),
+        pii_types: pick([null, {}, { phone: pick(numbers), email: 1 }, { 'z"q': 2, a: pick(numbers) }]),
+      }),
+    );
+    assert.equal(event.dataJson, canonicalJson(event.data), `row ${n}`);
+  }
 });
 
 describe('the SQLite writer thread appends request entries with their rows', () => {
