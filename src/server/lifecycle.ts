@@ -20,8 +20,10 @@ export interface Lifecycle {
  */
 export async function runLifecycle(ctx: RequestContext, lifecycle: Lifecycle): Promise<void> {
   try {
-    for (const stage of lifecycle.stages) {
-      const pending = stage(ctx);
+    // By index: for…of over the array across an await allocates its iterator and a result object per stage.
+    const stages = lifecycle.stages;
+    for (let i = 0; i < stages.length; i++) {
+      const pending = stages[i]!(ctx);
       if (pending !== undefined) await pending;
       if (ctx.res.writableEnded) break;
     }
