@@ -208,7 +208,7 @@ const governanceSchema = z
     /**
      * `background`: the thread that writes the request log (and the requests' audit entries) runs
      * only on a core nothing else wants, with a second one at normal priority while it is more
-     * than 2,048 rows or a second behind; `normal`: one writer thread, scheduled like every other.
+     * than 2,048 rows or five seconds behind; `normal`: one writer thread, scheduled like every other.
      */
     request_log_priority: z.enum(['background', 'normal']).default('background'),
     /** Request log rows older than this are deleted in the background; 0 keeps them. */
