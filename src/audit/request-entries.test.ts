@@ -117,7 +117,7 @@ test('a request entry’s canonical data text is canonicalJson of its data, for 
         status: pick(numbers),
         prompt_tokens: pick(numbers),
         completion_tokens: pick(numbers),
-        pii_types: pick([null, {}, { phone: pick(numbers), email: 1 }, { 'z"q': 2, a: pick(numbers) }]),
+        pii_types: pick<Record<string, number> | null>([null, {}, { phone: pick(numbers), email: 1 }, { 'z"q': 2, a: pick(numbers) }]),
       }),
     );
     assert.equal(event.dataJson, canonicalJson(event.data), `row ${n}`);
