@@ -9,7 +9,7 @@
 import type { RequestRow } from '../store/types.js';
 import { canonicalJson, checkpointSignature, GENESIS_HASH, preimageWithData, sha256Hex } from './canonical.js';
 import { jsonString } from '../core/json-string.js';
-import type { AuditCheckpoint, AuditEntry, AuditEvent, AuditValue } from './types.js';
+import type { AuditCheckpoint, AuditEvent } from './types.js';
 
 export interface AppendOptions {
   /** Write a checkpoint when this many entries were appended since the last one. */
