@@ -33,6 +33,7 @@ import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
 import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
 import { checkAnswer, MODES, REQUEST_BODIES, startFlags, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
 import { envNumber } from './lib/env.js';
+import { httpText } from './lib/http.js';
 import { formatPii, piiSettings, runPiiBench, type PiiBenchResult } from './pii.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,6 +84,8 @@ class CaseMeasurement {
    * enabled again counts the pause as delay, and Node cannot merge them).
    */
   private readonly loopDelay = { p99: 0, max: 0 };
+  /** Stellwerk's own event-loop lag in ms, worst slice; null for the other targets. */
+  private readonly gatewayLoop: { p99: number; max: number } | null;
 
   constructor(
     readonly spec: CaseSpec,
@@ -91,6 +94,7 @@ class CaseMeasurement {
   ) {
     this.process = new ProcessSampler(spec.target.child.pid);
     this.machine = new MachineCpuMeter(() => children.pids());
+    this.gatewayLoop = spec.target.name === 'stellwerk' ? { p99: 0, max: 0 } : null;
   }
 
   get label(): string {
@@ -103,6 +107,8 @@ class CaseMeasurement {
   }
 
   async measure(durationS: number): Promise<void> {
+    // Reading /metrics resets the gateway's lag histogram: this read starts the slice's, outside the measured time.
+    if (this.gatewayLoop !== null) await gatewayLoopLag(this.spec.target);
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     this.process.start();
     this.machine.start();
@@ -115,6 +121,11 @@ class CaseMeasurement {
       this.loopDelay.max = Math.max(this.loopDelay.max, loopDelay.max / 1e6);
       this.machine.pause();
       this.process.pause();
+    }
+    if (this.gatewayLoop !== null) {
+      const lag = await gatewayLoopLag(this.spec.target);
+      this.gatewayLoop.p99 = Math.max(this.gatewayLoop.p99, lag.p99);
+      this.gatewayLoop.max = Math.max(this.gatewayLoop.max, lag.max);
     }
   }
 
@@ -130,6 +141,7 @@ class CaseMeasurement {
       process: { ...usage, cpu_us_per_request: cpuUsPerRequest },
       machine: this.machine.result(),
       load_generator: { loop_delay_p99_ms: round(this.loopDelay.p99, 2), loop_delay_max_ms: round(this.loopDelay.max, 2) },
+      gateway_loop: this.gatewayLoop === null ? null : { lag_p99_ms: round(this.gatewayLoop.p99, 2), lag_max_ms: round(this.gatewayLoop.max, 2) },
       added_latency_ms: null,
     };
   }
@@ -138,6 +150,27 @@ class CaseMeasurement {
     const { target, mode, rate } = this.spec;
     return { url: target.url, body: REQUEST_BODIES[mode], connections: this.settings.connections, durationS, rate };
   }
+}
+
+/**
+ * prom-client samples the event loop with a timer of this period (its default, which Stellwerk
+ * keeps) and reports the time between ticks, so a loop that is never late shows this much.
+ */
+const GATEWAY_LAG_TICK_MS = 10;
+
+/**
+ * The gateway's event-loop delay (ms beyond the sampling tick) since /metrics was last read:
+ * prom-client's lag gauges, which it resets at each read.
+ */
+async function gatewayLoopLag(target: Target): Promise<{ p99: number; max: number }> {
+  const { status, body } = await httpText('GET', `${target.child.baseUrl}/metrics`, {}, undefined, 10_000);
+  if (status !== 200) throw new Error(`GET /metrics of ${target.name} answered ${status}`);
+  const seconds = (name: string): number => {
+    const match = new RegExp(`^stellwerk_process_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body);
+    if (match === null) throw new Error(`GET /metrics of ${target.name} has no stellwerk_process_nodejs_eventloop_lag_${name}_seconds`);
+    return Math.max(0, Number(match[1]) * 1000 - GATEWAY_LAG_TICK_MS);
+  };
+  return { p99: seconds('p99'), max: seconds('max') };
 }
 
 function reportProgress(result: CaseResult, label: string): void {

@@ -18,6 +18,12 @@ export interface CaseResult {
   readonly machine: MachineCpu;
   /** How late the load generator's own event loop ran (its stalls show up as latency of every target). */
   readonly load_generator: { readonly loop_delay_p99_ms: number; readonly loop_delay_max_ms: number };
+  /**
+   * How late Stellwerk's own event loop ran, worst slice, from its /metrics (prom-client's
+   * event-loop lag, sampled every 10 ms, the tick taken off); null for the other targets. A stall here and not in the
+   * load generator is the gateway's; one in both is the host's.
+   */
+  readonly gateway_loop: { readonly lag_p99_ms: number; readonly lag_max_ms: number } | null;
   /** This case's p50/p99 minus the direct case's of the same kind and mode; null for direct. */
   added_latency_ms: { p50: number; p99: number } | null;
 }
@@ -209,6 +215,8 @@ export function formatReport(cases: readonly CaseResult[], summary: Summary, set
     lines.push(
       `Added p99 latency at ${f.rate} req/s: stellwerk ${fmt(f.added_p99_ms.stellwerk)} ms (target <= ${f.target_p99_added_ms} ms: ${f.pass ? 'PASS' : 'FAIL'}), bare hop ${fmt(f.added_p99_ms['bare-hop'])} ms`,
     );
+    const own = cases.find((c) => c.kind === 'fixed-rate' && c.target === 'stellwerk')?.gateway_loop;
+    if (own) lines.push(`  Stellwerk's own event loop at that rate: late by up to ${own.lag_p99_ms} ms at p99, ${own.lag_max_ms} ms at most (sampled every 10 ms)`);
   }
   if (summary.noisy_cases.length > 0) {
     lines.push(
