@@ -20,8 +20,8 @@ export interface CaseResult {
   readonly load_generator: { readonly loop_delay_p99_ms: number; readonly loop_delay_max_ms: number };
   /**
    * How late Stellwerk's own event loop ran, worst slice, from its /metrics (prom-client's
-   * event-loop lag, sampled every 10 ms, the tick taken off); null for the other targets. A stall here and not in the
-   * load generator is the gateway's; one in both is the host's.
+   * event-loop lag, sampled every 10 ms, the tick taken off); null for the other targets. A
+   * stall here and not in the load generator is the gateway's; one in both is the host's.
    */
   readonly gateway_loop: { readonly lag_p99_ms: number; readonly lag_max_ms: number } | null;
   /** This case's p50/p99 minus the direct case's of the same kind and mode; null for direct. */
