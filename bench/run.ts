@@ -132,13 +132,13 @@ class CaseMeasurement {
   result(): CaseResult {
     const load = this.load.result();
     const usage = this.process.result();
-    const cpuUsPerRequest = usage.cpu_percent === null || load.requests_per_s === 0 ? null : round((usage.cpu_percent / 100 / load.requests_per_s) * 1e6, 1);
+    const perRequest = (percent: number | null) => (percent === null || load.requests_per_s === 0 ? null : round((percent / 100 / load.requests_per_s) * 1e6, 1));
     return {
       kind: this.spec.kind,
       target: this.spec.target.name,
       mode: this.spec.mode,
       load,
-      process: { ...usage, cpu_us_per_request: cpuUsPerRequest },
+      process: { ...usage, cpu_us_per_request: perRequest(usage.cpu_percent), loop_cpu_us_per_request: perRequest(usage.loop_cpu_percent) },
       machine: this.machine.result(),
       load_generator: { loop_delay_p99_ms: round(this.loopDelay.p99, 2), loop_delay_max_ms: round(this.loopDelay.max, 2) },
       gateway_loop: this.gatewayLoop === null ? null : { lag_p99_ms: round(this.gatewayLoop.p99, 2), lag_max_ms: round(this.gatewayLoop.max, 2) },

@@ -13,7 +13,7 @@ export interface CaseResult {
   readonly mode: Mode;
   readonly load: LoadResult;
   /** The target process (for `direct`, the upstream itself). */
-  readonly process: ProcessUsage & { readonly cpu_us_per_request: number | null };
+  readonly process: ProcessUsage & { readonly cpu_us_per_request: number | null; readonly loop_cpu_us_per_request: number | null };
   /** What else ran on the machine meanwhile. */
   readonly machine: MachineCpu;
   /** How late the load generator's own event loop ran (its stalls show up as latency of every target). */
@@ -55,6 +55,12 @@ export interface Summary {
    * with a core of its own. Steadier than the throughput ratio on a small or shared machine.
    */
   readonly cpu_cost_ratio: Record<Mode, number | null>;
+  /**
+   * The same for the event loop alone (the main thread's CPU per answer). Where the load keeps
+   * the event loop busy, this bounds the throughput ratio; the other threads share the rest of
+   * the machine with the load generator and the upstream.
+   */
+  readonly loop_cost_ratio: Record<Mode, number | null>;
   readonly fixed_rate: {
     readonly rate: number;
     readonly added_p50_ms: Record<'bare-hop' | 'stellwerk', number | null>;
@@ -93,9 +99,9 @@ export function summarise(cases: readonly CaseResult[], settings: Settings): Sum
     const value = stellwerk === undefined || bare === undefined || bare === 0 ? null : round(stellwerk / bare, 3);
     return { ratio: value, target: THROUGHPUT_RATIO_TARGET, pass: value === null ? null : value >= THROUGHPUT_RATIO_TARGET };
   };
-  const costRatio = (mode: Mode) => {
-    const stellwerk = findCase(cases, 'throughput', 'stellwerk', mode)?.process.cpu_us_per_request;
-    const bare = findCase(cases, 'throughput', 'bare-hop', mode)?.process.cpu_us_per_request;
+  const costRatio = (mode: Mode, measure: 'cpu_us_per_request' | 'loop_cpu_us_per_request') => {
+    const stellwerk = findCase(cases, 'throughput', 'stellwerk', mode)?.process[measure];
+    const bare = findCase(cases, 'throughput', 'bare-hop', mode)?.process[measure];
     return stellwerk == null || bare == null || stellwerk === 0 ? null : round(bare / stellwerk, 3);
   };
   const added = (target: 'bare-hop' | 'stellwerk') => findCase(cases, 'fixed-rate', target, 'non-stream')?.added_latency_ms ?? null;
@@ -111,7 +117,8 @@ export function summarise(cases: readonly CaseResult[], settings: Settings): Sum
   }
   return {
     throughput_ratio: { 'non-stream': ratio('non-stream'), stream: ratio('stream') },
-    cpu_cost_ratio: { 'non-stream': costRatio('non-stream'), stream: costRatio('stream') },
+    cpu_cost_ratio: { 'non-stream': costRatio('non-stream', 'cpu_us_per_request'), stream: costRatio('stream', 'cpu_us_per_request') },
+    loop_cost_ratio: { 'non-stream': costRatio('non-stream', 'loop_cpu_us_per_request'), stream: costRatio('stream', 'loop_cpu_us_per_request') },
     fixed_rate: {
       rate: settings.fixed_rate,
       added_p50_ms: { 'bare-hop': added('bare-hop')?.p50 ?? null, stellwerk: added('stellwerk')?.p50 ?? null },
@@ -172,7 +179,7 @@ export function writeResults(dir: string, startedAt: Date, results: unknown): st
 const LABEL: Record<TargetName, string> = { direct: 'direct', 'bare-hop': 'bare hop', stellwerk: 'stellwerk' };
 
 export function formatReport(cases: readonly CaseResult[], summary: Summary, settings: Settings): string {
-  const header = ['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'RSS MB', 'CPU %', 'CPU µs/req', 'other CPU %'];
+  const header = ['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'RSS MB', 'CPU %', 'CPU µs/req', 'loop µs/req', 'other CPU %'];
   const row = (c: CaseResult) => [
     LABEL[c.target],
     c.mode,
@@ -184,6 +191,7 @@ export function formatReport(cases: readonly CaseResult[], summary: Summary, set
     c.process.rss_peak_mb === null ? '?' : c.process.rss_peak_mb.toFixed(1),
     c.process.cpu_percent === null ? '?' : c.process.cpu_percent.toFixed(0),
     c.process.cpu_us_per_request === null ? '?' : c.process.cpu_us_per_request.toFixed(0),
+    c.process.loop_cpu_us_per_request == null ? '?' : c.process.loop_cpu_us_per_request.toFixed(0),
     c.machine.other_cpu_percent === null ? '?' : c.machine.other_cpu_percent.toFixed(0),
   ];
   const throughput = cases.filter((c) => c.kind === 'throughput');
@@ -198,16 +206,19 @@ export function formatReport(cases: readonly CaseResult[], summary: Summary, set
     lines.push(...table(header, fixed.map(row)), '');
   }
   lines.push('+p50/+p99: latency added over the direct case (difference of percentiles). RSS: peak of the target process.');
-  lines.push('CPU %: the target process, in % of one core; CPU µs/req: its CPU time per answer. Other CPU %: the rest of the machine');
-  lines.push('(not the benchmark, not its children) meanwhile; much above 0 means the numbers were shared with something else.');
+  lines.push('CPU %: the target process, in % of one core; CPU µs/req: its CPU time per answer, loop µs/req: that of its main thread');
+  lines.push('(the event loop) alone. Other CPU %: the rest of the machine (not the benchmark, not its children) meanwhile; much');
+  lines.push('above 0 means the numbers were shared with something else.');
   lines.push('');
   for (const mode of ['non-stream', 'stream'] as const) {
     const r = summary.throughput_ratio[mode];
     if (r.ratio === null) continue;
     const cost = summary.cpu_cost_ratio[mode];
+    const loop = summary.loop_cost_ratio[mode];
     lines.push(
       `Stellwerk / bare hop throughput, ${mode.padEnd(10)}: ${r.ratio.toFixed(3)}  (target >= ${r.target}: ${r.pass ? 'PASS' : 'FAIL'})` +
-        (cost === null ? '' : `   by CPU per answer: ${cost.toFixed(3)}`),
+        (cost === null ? '' : `   by CPU per answer: ${cost.toFixed(3)}`) +
+        (loop === null ? '' : `, event loop's: ${loop.toFixed(3)}`),
     );
   }
   const f = summary.fixed_rate;

@@ -10,6 +10,12 @@ export interface ProcessUsage {
   readonly rss_start_mb: number | null;
   /** CPU time (user + system) over wall time, in percent of one core. */
   readonly cpu_percent: number | null;
+  /**
+   * The same for the process's main thread alone: a Node server's event loop, which serves every
+   * request on one core however many cores the machine has (its other threads: V8's helpers,
+   * libuv's pool, worker threads such as Stellwerk's request-log writer).
+   */
+  readonly loop_cpu_percent: number | null;
   readonly samples: number;
 }
 
@@ -24,8 +30,10 @@ export class ProcessSampler {
   private startKb: number | null = null;
   private samples = 0;
   private segmentTicks: number | null = null;
+  private segmentLoopTicks: number | null = null;
   private segmentStart = 0;
   private ticks: number | null = 0;
+  private loopTicks: number | null = 0;
   private seconds = 0;
 
   constructor(
@@ -36,6 +44,7 @@ export class ProcessSampler {
   start(): void {
     this.segmentStart = performance.now();
     this.segmentTicks = cpuTicks(this.pid);
+    this.segmentLoopTicks = cpuTicks(this.pid, this.pid);
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
   }
@@ -46,17 +55,20 @@ export class ProcessSampler {
     this.timer = null;
     this.sample();
     const endTicks = cpuTicks(this.pid);
+    const endLoopTicks = cpuTicks(this.pid, this.pid);
     this.seconds += (performance.now() - this.segmentStart) / 1000;
-    this.ticks = this.ticks === null || this.segmentTicks === null || endTicks === null ? null : this.ticks + endTicks - this.segmentTicks;
+    this.ticks = addSegment(this.ticks, this.segmentTicks, endTicks);
+    this.loopTicks = addSegment(this.loopTicks, this.segmentLoopTicks, endLoopTicks);
   }
 
   result(): ProcessUsage {
     this.pause();
-    const cpu = this.ticks === null || this.seconds <= 0 ? null : round((this.ticks / CLOCK_TICKS_PER_SECOND / this.seconds) * 100, 1);
+    const percent = (ticks: number | null) => (ticks === null || this.seconds <= 0 ? null : round((ticks / CLOCK_TICKS_PER_SECOND / this.seconds) * 100, 1));
     return {
       rss_peak_mb: this.peakKb === null ? null : round(this.peakKb / 1024, 1),
       rss_start_mb: this.startKb === null ? null : round(this.startKb / 1024, 1),
-      cpu_percent: cpu,
+      cpu_percent: percent(this.ticks),
+      loop_cpu_percent: percent(this.loopTicks),
       samples: this.samples,
     };
   }
@@ -79,9 +91,14 @@ export function rssKb(pid: number): number | null {
   }
 }
 
-export function cpuTicks(pid: number): number | null {
+function addSegment(total: number | null, start: number | null, end: number | null): number | null {
+  return total === null || start === null || end === null ? null : total + end - start;
+}
+
+/** CPU ticks (user + system) of a process, or of one of its threads (`tid`; the main thread's is the pid). */
+export function cpuTicks(pid: number, tid?: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // Fields after "(comm)": state is the first, utime the 12th, stime the 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
