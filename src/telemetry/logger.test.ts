@@ -33,6 +33,31 @@ test('logger: a lone line on a quiet process is written without waiting for more
   }
 });
 
+test('logger: batches on stdout keep every line whole and in order: multi-byte text, more than a batch, a line larger than a batch', async () => {
+  // Flushed before the exit, as `stellwerk start` does (an exit while the pipe is full would cut a write short).
+  // 2,000 lines (every tenth of 1,000 three-byte characters) fill several 64 KB batches; the
+  // 100,000-character line is larger than one.
+  const { proc, lines } = child(
+    `const log = createLogger('info');
+     const text = (i) => (i % 10 === 0 ? '東'.repeat(1000) : 'Grüße, 東京 🚆 ' + 'x'.repeat(i % 50));
+     for (let i = 0; i < 2000; i++) log.info({ i, text: text(i) }, 'line');
+     log.info({ i: 2000, text: '€'.repeat(100000) }, 'big');
+     log.info({ i: 2001 }, 'after');
+     log.flush(() => process.exit(0));`,
+  );
+  const [code] = await once(proc, 'exit');
+  assert.equal(code, 0);
+  const all = lines();
+  assert.deepEqual(
+    all.map((line) => line.i),
+    Array.from({ length: 2002 }, (_, i) => i),
+  );
+  assert.equal(all[1999]!.text, 'Grüße, 東京 🚆 ' + 'x'.repeat(1999 % 50));
+  assert.equal(all[1990]!.text, '東'.repeat(1000));
+  assert.equal(all[2000]!.text, '€'.repeat(100000));
+  assert.equal(all[2001]!.msg, 'after');
+});
+
 test('FieldLines writes the line pino would write for the same fields, at any level', async () => {
   const { Writable } = await import('node:stream');
   const { createLogger, FieldLines } = await import('./logger.js');
