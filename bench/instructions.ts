@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { ChildProcesses, freePort, probe, transpileScript } from './lib/children.js';
 import { createKey, governanceConfig } from './lib/scenarios.js';
-import { CHAT_PATH, REQUEST_BODIES, startFlags, stellwerkConfig, type Mode } from './lib/targets.js';
+import { CHAT_PATH, parseTargetSpec, REQUEST_BODIES, startFlags, startUpstream, stellwerkConfig, type Mode } from './lib/targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,8 +47,8 @@ const warmup = Number(values.warmup);
 const requests = Number(values.requests);
 const root = resolve(import.meta.dirname, '..');
 const targets = (values.target ?? ['bare', 'stellwerk']).map((spec) => {
-  const [name, dir] = spec.includes('=') ? (spec.split('=') as [string, string]) : [spec, spec === 'bare' ? '' : join(root, 'dist')];
-  return { name, dir: dir === '' ? null : resolve(dir) };
+  const { name, dist } = parseTargetSpec(spec, root);
+  return { name, dir: dist };
 });
 if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (apt-get install valgrind)');
 
@@ -56,16 +56,7 @@ const children = new ChildProcesses();
 process.on('exit', () => children.killAllNow());
 const tmp = mkdtempSync(join(tmpdir(), 'stellwerk-instructions-'));
 const cache = join(root, 'bench/.cache');
-const upstreamPort = await freePort();
-const upstream = children.start({
-  name: 'upstream',
-  script: transpileScript(join(root, 'bench/upstream.ts'), cache),
-  args: ['--port', String(upstreamPort)],
-  port: upstreamPort,
-  stdoutPath: null,
-  stderrPath: join(tmp, 'upstream.stderr'),
-  cwd: root,
-});
+const upstream = await startUpstream(children, root, tmp);
 await until(async () => (await probe(upstream.baseUrl + '/')) !== null, 20_000, 'the upstream');
 
 interface Count {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { httpText } from './http.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './children.js';
 
 export type TargetName = 'direct' | 'bare-hop' | 'stellwerk';
@@ -44,6 +44,30 @@ export interface TargetOptions {
   readonly tmp: string;
   /** Extra node flags for Stellwerk's process (e.g. --cpu-prof). */
   readonly stellwerkNodeArgs: readonly string[];
+}
+
+/** The zero-latency upstream (upstream.ts) as a process of its own on a free port; not yet waited for. */
+export async function startUpstream(children: ChildProcesses, root: string, tmp: string): Promise<BenchChild> {
+  const port = await freePort();
+  return children.start({
+    name: 'upstream',
+    script: transpileScript(join(root, 'bench/upstream.ts'), join(root, 'bench/.cache')),
+    args: ['--port', String(port)],
+    port,
+    stdoutPath: null,
+    stderrPath: join(tmp, 'upstream.stderr'),
+    cwd: root,
+  });
+}
+
+/**
+ * A `--target` of the side-by-side tools: `bare` (the bare hop), `stellwerk` (./dist), or
+ * `NAME=DIST_DIR` (another build of Stellwerk). `dist` is null for the bare hop.
+ */
+export function parseTargetSpec(spec: string, root: string): { readonly name: string; readonly dist: string | null } {
+  const at = spec.indexOf('=');
+  if (at >= 0) return { name: spec.slice(0, at), dist: resolve(spec.slice(at + 1)) };
+  return { name: spec, dist: spec === 'bare' ? null : join(root, 'dist') };
 }
 
 /** Starts the upstream, the bare hop and Stellwerk, each as its own process, and waits until each answers. */
