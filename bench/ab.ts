@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './lib/children.js';
+import { requestLogDrained } from './lib/http.js';
 import { runLoad } from './lib/load.js';
 import { CHAT_PATH, parseTargetSpec, REQUEST_BODIES, startFlags, startUpstream, stellwerkConfig, type Mode } from './lib/targets.js';
 
@@ -60,6 +61,8 @@ await waitUntilReady(upstream, upstream.baseUrl + '/', () => true);
 interface Target {
   readonly name: string;
   readonly child: BenchChild;
+  /** Stellwerk (has a request log to wait for after its slices), not the bare hop. */
+  readonly stellwerk: boolean;
 }
 const targets: Target[] = [];
 for (const spec of specs) {
@@ -76,7 +79,7 @@ for (const spec of specs) {
       cwd: root,
     });
     await waitUntilReady(child, child.baseUrl + '/', () => true);
-    targets.push({ name: spec.name, child });
+    targets.push({ name: spec.name, child, stellwerk: false });
     continue;
   }
   const configPath = join(tmp, `${spec.name}.yaml`);
@@ -93,7 +96,7 @@ for (const spec of specs) {
     cwd: root,
   });
   await waitUntilReady(child, child.baseUrl + '/healthz', (status) => status === 200);
-  targets.push({ name: spec.name, child });
+  targets.push({ name: spec.name, child, stellwerk: true });
 }
 
 /** CPU nanoseconds per thread of `pid` (the main thread under "loop"). */
@@ -130,7 +133,14 @@ const selfNs = () => {
   return (usage.user + usage.system) * 1_000;
 };
 
-for (const target of targets) await runLoad({ url: target.child.baseUrl + CHAT_PATH, body, connections, durationS: 2 });
+/** After a Stellwerk's slice, its request log writes what is left before the next target's slice starts. */
+const settle = async (target: Target) => {
+  if (target.stellwerk) await requestLogDrained(target.child.baseUrl);
+};
+for (const target of targets) {
+  await runLoad({ url: target.child.baseUrl + CHAT_PATH, body, connections, durationS: 2 });
+  await settle(target);
+}
 for (let round = 0; round < rounds; round++) {
   for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
     const before = threadNs(target.child.pid);
@@ -144,11 +154,14 @@ for (let round = 0; round < rounds; round++) {
     tally.idleTicks += machineIdleTicks() - idleBefore;
     tally.loadNs += selfNs() - loadBefore;
     tally.upstreamNs += (threadNs(upstream.pid).get('loop') ?? 0) - upstreamBefore;
-    for (const [tid, ns] of threadNs(target.child.pid)) tally.threads.set(tid, (tally.threads.get(tid) ?? 0) + ns - (before.get(tid) ?? 0));
     const result = load.result();
     if (result.non_200 > 0 || result.errors > 0) throw new Error(`${target.name}: ${result.non_200} non-200 answers, ${result.errors} errors`);
     tally.answers += result.responses;
     tally.seconds += seconds;
+    // The target's own threads are read after its request log has caught up: the rows it writes
+    // then belong to this slice's answers.
+    await settle(target);
+    for (const [tid, ns] of threadNs(target.child.pid)) tally.threads.set(tid, (tally.threads.get(tid) ?? 0) + ns - (before.get(tid) ?? 0));
   }
 }
 

@@ -33,7 +33,7 @@ import { MachineCpuMeter, ProcessSampler, round } from './lib/sampler.js';
 import { chaosSettings, formatChaos, formatGovernance, runChaos, runGovernance, SCENARIOS, type ChaosResult, type GovernanceResult, type ScenarioName } from './lib/scenarios.js';
 import { checkAnswer, MODES, REQUEST_BODIES, startFlags, startTargets, TARGETS, type Mode, type Target } from './lib/targets.js';
 import { envNumber } from './lib/env.js';
-import { httpText } from './lib/http.js';
+import { httpText, requestLogDrained } from './lib/http.js';
 import { formatPii, piiSettings, runPiiBench, type PiiBenchResult } from './pii.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -86,6 +86,8 @@ class CaseMeasurement {
   private readonly loopDelay = { p99: 0, max: 0 };
   /** Stellwerk's own event-loop lag in ms, worst slice; null for the other targets. */
   private readonly gatewayLoop: { p99: number; max: number } | null;
+  /** The longest wait for the request log to drain after a slice (Stellwerk only). */
+  private drainMs = 0;
 
   constructor(
     readonly spec: CaseSpec,
@@ -104,6 +106,7 @@ class CaseMeasurement {
 
   async warmUp(): Promise<void> {
     if (this.settings.warmup_s > 0) await runLoad(this.loadSpec(this.settings.warmup_s));
+    if (this.gatewayLoop !== null) await requestLogDrained(this.spec.target.child.baseUrl);
   }
 
   async measure(durationS: number): Promise<void> {
@@ -126,6 +129,7 @@ class CaseMeasurement {
       const lag = await gatewayLoopLag(this.spec.target);
       this.gatewayLoop.p99 = Math.max(this.gatewayLoop.p99, lag.p99);
       this.gatewayLoop.max = Math.max(this.gatewayLoop.max, lag.max);
+      this.drainMs = Math.max(this.drainMs, await requestLogDrained(this.spec.target.child.baseUrl));
     }
   }
 
@@ -142,6 +146,7 @@ class CaseMeasurement {
       machine: this.machine.result(),
       load_generator: { loop_delay_p99_ms: round(this.loopDelay.p99, 2), loop_delay_max_ms: round(this.loopDelay.max, 2) },
       gateway_loop: this.gatewayLoop === null ? null : { lag_p99_ms: round(this.gatewayLoop.p99, 2), lag_max_ms: round(this.gatewayLoop.max, 2) },
+      request_log_drain_ms: this.gatewayLoop === null ? null : round(this.drainMs, 0),
       added_latency_ms: null,
     };
   }

@@ -17,3 +17,23 @@ export function httpText(method: string, url: string, headers: Record<string, st
     req.end(body);
   });
 }
+
+/**
+ * Waits until a Stellwerk's request log has nothing left to write (`stellwerk_request_log_queue`
+ * on its /metrics reads 0), at most `timeoutMs`; resolves with the milliseconds waited. For the
+ * end of a target's slice: under full load the request-log writer falls behind and writes the
+ * rest once the load stops, and that work must not fall into the next target's slice, where it
+ * would slow that target down and be missing from Stellwerk's own CPU.
+ */
+export async function requestLogDrained(baseUrl: string, timeoutMs = 10_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const { status, body } = await httpText('GET', `${baseUrl}/metrics`, {}, undefined, timeoutMs);
+    const match = /^stellwerk_request_log_queue (\S+)$/m.exec(body);
+    if (status !== 200 || match === null) throw new Error(`GET ${baseUrl}/metrics has no stellwerk_request_log_queue (status ${status})`);
+    const waited = performance.now() - started;
+    if (Number(match[1]) === 0) return waited;
+    if (waited > timeoutMs) throw new Error(`the request log of ${baseUrl} still had ${match[1]} rows queued after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

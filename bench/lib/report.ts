@@ -24,6 +24,8 @@ export interface CaseResult {
    * stall here and not in the load generator is the gateway's; one in both is the host's.
    */
   readonly gateway_loop: { readonly lag_p99_ms: number; readonly lag_max_ms: number } | null;
+  /** Stellwerk: the longest its request log took to write what was queued when one of its slices ended. */
+  readonly request_log_drain_ms: number | null;
   /** This case's p50/p99 minus the direct case's of the same kind and mode; null for direct. */
   added_latency_ms: { p50: number; p99: number } | null;
 }
