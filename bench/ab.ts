@@ -17,12 +17,13 @@
  * copy of itself first: the spread between identical builds is what a difference must exceed.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './lib/children.js';
 import { requestLogDrained } from './lib/http.js';
 import { runLoad } from './lib/load.js';
+import { machineTicks } from './lib/sampler.js';
 import { CHAT_PATH, parseTargetSpec, REQUEST_BODIES, startFlags, startUpstream, stellwerkConfig, type Mode } from './lib/targets.js';
 
 const { values } = parseArgs({
@@ -42,9 +43,17 @@ const rounds = Number(values.rounds);
 const sliceS = Number(values.slice);
 const connections = Number(values.connections);
 const root = resolve(import.meta.dirname, '..');
-const byName = (list: readonly string[] | undefined) => new Map((list ?? []).map((spec) => spec.split(/=(.*)/s).slice(0, 2) as [string, string]));
-const flagsOf = byName(values.flags);
-const configOf = byName(values.config);
+/** `--flags`/`--config` values: `NAME=VALUE`, by target name. */
+const byName = (option: string, list: readonly string[] | undefined) =>
+  new Map(
+    (list ?? []).map((spec) => {
+      const at = spec.indexOf('=');
+      if (at < 0) throw new Error(`--${option} takes NAME=VALUE (a target's name), not ${spec}`);
+      return [spec.slice(0, at), spec.slice(at + 1)] as const;
+    }),
+  );
+const flagsOf = byName('flags', values.flags);
+const configOf = byName('config', values.config);
 const specs = (values.target ?? ['bare', 'stellwerk']).map((spec) => {
   const { name, dist } = parseTargetSpec(spec, root);
   return { name, dist, flags: (flagsOf.get(name) ?? '').split(' ').filter(Boolean), config: configOf.get(name) ?? null };
@@ -114,8 +123,9 @@ function threadNs(pid: number): Map<string, number> {
 }
 
 function machineIdleTicks(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
-  return Number(fields[4]) + Number(fields[5]); // idle + iowait
+  const ticks = machineTicks();
+  if (ticks === null) throw new Error('/proc/stat cannot be read: bench:ab needs Linux');
+  return ticks.idle + ticks.iowait;
 }
 
 interface Tally {
@@ -165,7 +175,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const cores = readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d/.test(line)).length;
+const cores = cpus().length;
 const first = targets[0]!.name;
 const rate = (name: string) => tallies.get(name)!.answers / tallies.get(name)!.seconds;
 console.log(`${mode}, ${connections} connections, ${rounds} rounds of ${sliceS} s per target; CPU in µs per answer`);

@@ -161,18 +161,13 @@ export class MachineCpuMeter {
   }
 
   private snapshot(): CpuSnapshot | null {
-    try {
-      const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-      // cpu user nice system idle iowait irq softirq steal …; irq and softirq are left out, as
-      // they are not charged to any process and are mostly the benchmark's own loopback traffic.
-      const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-      const [user, nice, system, steal] = [f[0], f[1], f[2], f[7]].map((value) => value ?? 0) as [number, number, number, number];
-      let ours = cpuTicks(process.pid) ?? 0;
-      for (const pid of this.pids()) ours += cpuTicks(pid) ?? 0;
-      return { busy: user + nice + system, steal, ours };
-    } catch {
-      return null;
-    }
+    const ticks = machineTicks();
+    if (ticks === null) return null;
+    // irq and softirq are left out, as they are not charged to any process and are mostly the
+    // benchmark's own loopback traffic.
+    let ours = cpuTicks(process.pid) ?? 0;
+    for (const pid of this.pids()) ours += cpuTicks(pid) ?? 0;
+    return { busy: ticks.user + ticks.nice + ticks.system, steal: ticks.steal, ours };
   }
 }
 
@@ -180,4 +175,25 @@ interface CpuSnapshot {
   readonly busy: number;
   readonly steal: number;
   readonly ours: number;
+}
+
+/** The machine's CPU time in ticks by kind, summed over its cores (the first line of /proc/stat). */
+export interface MachineTicks {
+  readonly user: number;
+  readonly nice: number;
+  readonly system: number;
+  readonly idle: number;
+  readonly iowait: number;
+  readonly steal: number;
+}
+
+export function machineTicks(): MachineTicks | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal …
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { user: f[0] ?? 0, nice: f[1] ?? 0, system: f[2] ?? 0, idle: f[3] ?? 0, iowait: f[4] ?? 0, steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
 }
