@@ -53,7 +53,8 @@ const REQUEST_MSG = jsonString('request');
 
 /** The fields of a request's line, as pino would write them (undefined ones left out). */
 function requestFields(ctx: RequestContext, alias: string, deployment: string, durationMs: number, usage: Usage | null, pii: RequestContext['pii']): string {
-  let fields = ',"request_id":' + jsonString(ctx.id) + ',"endpoint":' + jsonString(ctx.endpoint);
+  // An id the gateway made is a UUID (hex digits and dashes): nothing to escape.
+  let fields = ',"request_id":' + (ctx.idGiven ? jsonString(ctx.id) : '"' + ctx.id + '"') + ',"endpoint":' + jsonString(ctx.endpoint);
   if (alias !== '') fields += ',"alias":' + jsonString(alias);
   if (deployment !== '') fields += ',"deployment":' + jsonString(deployment);
   if (ctx.fallback !== null) fields += ',"fallback":' + jsonString(ctx.fallback.name);

@@ -94,3 +94,22 @@ test('FieldLines writes the line pino would write for the same fields, at any le
   assert.equal(quiet.enabled('info'), false);
   assert.equal(quiet.enabled('error'), true);
 });
+
+test('the time field is the same text as Date#toISOString, across milliseconds, seconds, days, years and the edges', async () => {
+  const { isoTimeField } = await import('./logger.js');
+  const field = (ms: number) => `,"time":"${new Date(ms).toISOString()}"`;
+  const instants: number[] = [];
+  // Runs of consecutive milliseconds over second, minute, day and year boundaries (the cache's cases), in order and back again.
+  for (const start of [Date.UTC(2026, 10, 28, 23, 59, 59, 990), Date.UTC(2027, 0, 1, 0, 0, 0, 0) - 15, 1_700_000_000_000]) {
+    for (let i = 0; i < 30; i++) instants.push(start + i);
+    for (let i = 29; i >= 0; i--) instants.push(start + i);
+  }
+  // The same millisecond twice, jumps within one second, a leap day, and times the short form cannot write.
+  instants.push(instants[0]!, Date.UTC(2024, 1, 29, 12, 0, 0, 5), Date.UTC(2024, 1, 29, 12, 0, 0, 999), 0, -1, -999, -1000, -1001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1, 0, 0, 0, 1), 8.64e15);
+  let seed = 7;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    instants.push(seed * 997);
+  }
+  for (const ms of instants) assert.equal(isoTimeField(ms), field(ms), `at ${ms}`);
+});
