@@ -273,9 +273,21 @@ async function flow(): Promise<void> {
       (error: unknown) => error instanceof OpenAI.AuthenticationError && error.status === 401,
     );
 
-    // German, kept across a reload.
+    // German at once, and kept across a reload.
     await page.getByLabel('Language').selectOption('de');
     await page.getByRole('heading', { level: 1, name: 'Schlüssel & Teams' }).waitFor();
+    // Stored as it is made, not after the next paint (a reload straight after the choice, on a
+    // slow machine, came back in the old language): read in the same task as the change event.
+    const stored = await page.evaluate(() => {
+      const select = document.querySelector('label.lang select') as HTMLSelectElement;
+      select.value = 'en';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      const afterEnglish = localStorage.getItem('stellwerk.lang');
+      select.value = 'de';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      return [afterEnglish, localStorage.getItem('stellwerk.lang')];
+    });
+    assert.deepEqual(stored, ['en', 'de']);
     await page.reload();
     await page.getByRole('navigation').getByRole('link', { name: 'Übersicht' }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'de');

@@ -36,9 +36,16 @@ export function App(): preact.JSX.Element {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.pathname));
   const [fleetShown, setFleetShown] = useState(false);
 
+  // The page's lang attribute for the language it starts in; a choice is stored when it is made.
   useEffect(() => {
-    storeLang(lang);
+    document.documentElement.lang = lang;
   }, [lang]);
+  // Stored at once, in the change itself: an effect runs only after the next paint, and a reload
+  // before it (as quick as a click after the page changed language) would forget the choice.
+  const chooseLang = (next: Lang): void => {
+    storeLang(next);
+    setLang(next);
+  };
 
   useEffect(() => {
     onSessionEnd(() => setState({ kind: 'out', ended: true }));
@@ -63,7 +70,7 @@ export function App(): preact.JSX.Element {
   const languageSwitch = (
     <label class="lang">
       <span class="label">{t.t('app.language')}</span>
-      <select value={lang} onChange={(event) => setLang(event.currentTarget.value as Lang)}>
+      <select value={lang} onChange={(event) => chooseLang(event.currentTarget.value as Lang)}>
         {LANGS.map((code) => (
           <option key={code} value={code} lang={code}>
             {t.t(`lang.${code}` as MessageKey)}

@@ -27,13 +27,13 @@ export function initialLang(): Lang {
   return navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
 }
 
+/** Keeps the choice for the next visit (initialLang reads it). */
 export function storeLang(lang: Lang): void {
   try {
     localStorage.setItem(STORAGE_KEY, lang);
   } catch {
     // Not persisted: the choice holds for this page only.
   }
-  document.documentElement.lang = lang;
 }
 
 export interface Texts {
