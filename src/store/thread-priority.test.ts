@@ -50,7 +50,8 @@ test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up t
   const catchUp = new SqliteWorkerSink(path, { audit, priority: 'normal', lazy: true, idleEndMs: 200 });
   try {
     const before = idleThreads();
-    const writer = new RequestWriter(background, { batchSize: 40, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 100 });
+    let caughtUp = 0;
+    const writer = new RequestWriter(background, { batchSize: 40, flushIntervalMs: 3_600_000, catchUp, catchUpAbove: 100, onCatchUp: (rows) => (caughtUp += rows) });
     for (let i = 0; i < 80; i++) writer.enqueue(request(`calm-${i}`));
     assert.equal(await writer.flush(), true);
     assert.equal(catchUp.started, false, 'no backlog, no second thread');
@@ -59,7 +60,9 @@ test('a background SQLite writer runs SCHED_IDLE; its normal-priority catch-up t
     for (let i = 0; i < 300; i++) writer.enqueue(request(`burst-${i}`));
     await waitFor(() => catchUp.started, 10_000, 'the catch-up thread');
     assert.equal(await writer.flush(), true);
-    assert.equal(catchUp.started, true);
+    // Not `catchUp.started`: the last batches go to the background writer, and on a loaded
+    // machine the catch-up thread may have been idle for idleEndMs, and ended, before they are in.
+    assert.ok(caughtUp > 0, 'the catch-up thread took batches');
     assert.equal(idleThreads().length, before.length + 1, 'the catch-up thread runs at normal priority');
     // Idle for idleEndMs, the catch-up thread ends; the next batch for it starts another.
     await waitFor(() => !catchUp.started, 5_000, 'the idle catch-up thread to end');
