@@ -36,12 +36,12 @@ export function App(): preact.JSX.Element {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.pathname));
   const [fleetShown, setFleetShown] = useState(false);
 
-  // The page's lang attribute for the language it starts in; a choice is stored when it is made.
+  // The page's lang attribute follows the language shown.
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
-  // Stored at once, in the change itself: an effect runs only after the next paint, and a reload
-  // before it (as quick as a click after the page changed language) would forget the choice.
+  // A choice is stored in the change itself, not in an effect: effects run only after the next
+  // paint, and a reload before that would forget it.
   const chooseLang = (next: Lang): void => {
     storeLang(next);
     setLang(next);
