@@ -20,11 +20,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChildProcesses, freePort, transpileScript, waitUntilReady, type BenchChild } from './lib/children.js';
+import { ChildProcesses, freePort, waitUntilReady, type BenchChild } from './lib/children.js';
 import { requestLogDrained } from './lib/http.js';
 import { runLoad } from './lib/load.js';
 import { machineTicks } from './lib/sampler.js';
-import { CHAT_PATH, parseTargetSpec, REQUEST_BODIES, startFlags, startUpstream, stellwerkConfig, type Mode } from './lib/targets.js';
+import { CHAT_PATH, parseTargetSpec, REQUEST_BODIES, startBareHop, startFlags, startUpstream, stellwerkConfig, type Mode } from './lib/targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,7 +63,6 @@ const children = new ChildProcesses();
 process.on('exit', () => children.killAllNow());
 process.on('SIGINT', () => process.exit(130));
 const tmp = mkdtempSync(join(tmpdir(), 'stellwerk-ab-'));
-const cache = join(root, 'bench/.cache');
 const upstream = await startUpstream(children, root, tmp);
 await waitUntilReady(upstream, upstream.baseUrl + '/', () => true);
 
@@ -75,22 +74,13 @@ interface Target {
 }
 const targets: Target[] = [];
 for (const spec of specs) {
-  const port = await freePort();
   if (spec.dist === null) {
-    const child = children.start({
-      name: spec.name,
-      nodeArgs: spec.flags,
-      script: transpileScript(join(root, 'bench/bare-hop.ts'), cache),
-      args: ['--port', String(port), '--upstream', upstream.baseUrl, '--model', 'bench-upstream-model'],
-      port,
-      stdoutPath: null,
-      stderrPath: join(tmp, `${spec.name}.stderr`),
-      cwd: root,
-    });
+    const child = await startBareHop(children, root, tmp, upstream.baseUrl, { name: spec.name, nodeArgs: spec.flags });
     await waitUntilReady(child, child.baseUrl + '/', () => true);
     targets.push({ name: spec.name, child, stellwerk: false });
     continue;
   }
+  const port = await freePort();
   const configPath = join(tmp, `${spec.name}.yaml`);
   const generated = stellwerkConfig(port, upstream.baseUrl, join(tmp, `${spec.name}.db`));
   writeFileSync(configPath, spec.config === null ? generated : `${readFileSync(spec.config, 'utf8')}\n${generated}`);

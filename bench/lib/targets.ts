@@ -61,6 +61,31 @@ export async function startUpstream(children: ChildProcesses, root: string, tmp:
 }
 
 /**
+ * The bare hop (bare-hop.ts) as a process of its own on a free port, forwarding to `upstreamUrl`
+ * with the upstream's model id; not yet waited for. `name` names its process (and stderr file).
+ */
+export async function startBareHop(
+  children: ChildProcesses,
+  root: string,
+  tmp: string,
+  upstreamUrl: string,
+  options: { readonly name?: string; readonly nodeArgs?: readonly string[] } = {},
+): Promise<BenchChild> {
+  const port = await freePort();
+  const name = options.name ?? 'bare-hop';
+  return children.start({
+    name,
+    nodeArgs: options.nodeArgs,
+    script: transpileScript(join(root, 'bench/bare-hop.ts'), join(root, 'bench/.cache')),
+    args: ['--port', String(port), '--upstream', upstreamUrl, '--model', UPSTREAM_MODEL],
+    port,
+    stdoutPath: null,
+    stderrPath: join(tmp, `${name}.stderr`),
+    cwd: root,
+  });
+}
+
+/**
  * A `--target` of the side-by-side tools: `bare` (the bare hop), `stellwerk` (./dist), or
  * `NAME=DIST_DIR` (another build of Stellwerk). `dist` is null for the bare hop.
  */
@@ -75,29 +100,9 @@ export async function startTargets(children: ChildProcesses, options: TargetOpti
   const { root, tmp } = options;
   const main = join(root, 'dist/cli/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm run bench does)`);
-  const cache = join(root, 'bench/.cache');
-  const upstreamScript = transpileScript(join(root, 'bench/upstream.ts'), cache);
-  const bareHopScript = transpileScript(join(root, 'bench/bare-hop.ts'), cache);
-  const [upstreamPort, bareHopPort, stellwerkPort] = [await freePort(), await freePort(), await freePort()];
-
-  const upstream = children.start({
-    name: 'upstream',
-    script: upstreamScript,
-    args: ['--port', String(upstreamPort)],
-    port: upstreamPort,
-    stdoutPath: null,
-    stderrPath: join(tmp, 'upstream.stderr'),
-    cwd: root,
-  });
-  const bareHop = children.start({
-    name: 'bare-hop',
-    script: bareHopScript,
-    args: ['--port', String(bareHopPort), '--upstream', upstream.baseUrl, '--model', UPSTREAM_MODEL],
-    port: bareHopPort,
-    stdoutPath: null,
-    stderrPath: join(tmp, 'bare-hop.stderr'),
-    cwd: root,
-  });
+  const upstream = await startUpstream(children, root, tmp);
+  const bareHop = await startBareHop(children, root, tmp, upstream.baseUrl);
+  const stellwerkPort = await freePort();
   const configPath = join(tmp, 'stellwerk.yaml');
   writeFileSync(configPath, stellwerkConfig(stellwerkPort, upstream.baseUrl, join(tmp, 'stellwerk.db')));
   const stellwerkLog = join(tmp, 'stellwerk.log');
